@@ -159,13 +159,15 @@ fn nvidia_report(raw: &RawInputs, notes: &mut Vec<Note>) -> Option<NvidiaReport>
 }
 
 pub fn probe(raw: &RawInputs, notes: &mut Vec<Note>) -> GpuProbe {
+    let devices = pci::devices(raw);
+    // The whole pci.ids is over a megabyte: name only the devices present.
+    let present: Vec<(u16, u16)> = devices.iter().map(|d| (d.vendor, d.device)).collect();
     let names = raw
         .first_text(&["usr/share/misc/pci.ids", "usr/share/hwdata/pci.ids"])
-        .map(|(_, text)| PciNames::parse(text))
+        .map(|(_, text)| PciNames::parse(&pci::pci_ids_extract(text, &present)))
         .unwrap_or_default();
     let report = nvidia_report(raw, notes);
     let kfd = kfd_targets(raw);
-    let devices = pci::devices(raw);
     if devices.is_empty() {
         notes.push(Note::new(
             "gpu",

@@ -51,6 +51,19 @@ pub struct ExistingInstall {
     pub paths: Vec<String>,
 }
 
+/// What cheap boards put in their DMI tables instead of a name.
+const DMI_PLACEHOLDERS: [&str; 9] = [
+    "",
+    "Default string",
+    "To be filled by O.E.M.",
+    "System Product Name",
+    "System manufacturer",
+    "Not Applicable",
+    "None",
+    "O.E.M.",
+    "Not Specified",
+];
+
 /// The ports a single-node Kubernetes needs for itself.
 pub const KUBE_PORTS: [u16; 2] = [6443, 10250];
 
@@ -229,9 +242,12 @@ pub fn probe(raw: &RawInputs, live: &HostJson, notes: &mut Vec<Note>) -> HostRea
 
     let dmi = |leaf: &str| {
         raw.value(&format!("sys/class/dmi/id/{leaf}"))
-            .filter(|v| !v.is_empty())
+            .filter(|v| !DMI_PLACEHOLDERS.iter().any(|p| v.eq_ignore_ascii_case(p)))
     };
-    let machine = match (dmi("sys_vendor"), dmi("product_name")) {
+    let machine = match (
+        dmi("sys_vendor").or(dmi("board_vendor")),
+        dmi("product_name").or(dmi("board_name")),
+    ) {
         (Some(v), Some(p)) => Some(format!("{v} {p}")),
         (v, p) => v.or(p).map(str::to_string),
     };

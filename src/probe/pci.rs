@@ -160,7 +160,9 @@ pub fn pci_ids_extract(text: &str, wanted: &[(u16, u16)]) -> String {
             continue;
         }
         if let Some(rest) = line.strip_prefix('\t') {
-            if let (Some(v), Some((id, _))) = (keep_vendor, rest.split_once("  "))
+            // Most lines belong to vendors we skip: test that before any parsing.
+            let Some(v) = keep_vendor else { continue };
+            if let Some((id, _)) = rest.split_once("  ")
                 && !rest.starts_with('\t')
                 && hex::<u16>(id).is_some_and(|d| wanted.contains(&(v, d)))
             {

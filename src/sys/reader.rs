@@ -1,6 +1,6 @@
 //! Walk the probe's path patterns under a root and collect what is there.
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read};
 use std::path::Path;
 
 use crate::probe::raw::{self, Pattern, RawInputs, Want};
@@ -29,14 +29,14 @@ fn read_pattern(root: &Path, pattern: &Pattern, raw: &mut RawInputs) {
     for rel in expand(root, &pattern.path) {
         let path = root.join(&rel);
         match pattern.want {
-            Want::Text => match std::fs::read(&path) {
+            Want::Text => match read_regular(&path) {
                 Ok(bytes) => {
                     raw.texts
                         .insert(rel, String::from_utf8_lossy(&bytes).into_owned());
                 }
                 Err(e) if absent(&e) => {}
                 Err(e) => {
-                    raw.unreadable.insert(rel, e.kind().to_string());
+                    raw.unreadable.insert(rel, reason(&e));
                 }
             },
             Want::Exists => {
@@ -50,6 +50,29 @@ fn read_pattern(root: &Path, pattern: &Pattern, raw: &mut RawInputs) {
                 }
             }
         }
+    }
+}
+
+/// Read a regular file. A FIFO or device node in a snapshot would block or stream
+/// forever; /proc and /sys files are all regular files. procfs reports size 0, and
+/// generating /proc/net/tcp is costly, so read in one large gulp rather than letting
+/// the buffer grow from 32 bytes.
+fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    // Check before opening: opening a FIFO blocks until a writer comes.
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = Vec::with_capacity((meta.len() as usize).max(64 * 1024) + 1);
+    file.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+fn reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::Other => e.to_string(),
+        kind => kind.to_string(),
     }
 }
 

@@ -94,6 +94,22 @@ fn write_tree(raw: &RawInputs, tmp: &Path) -> Result<(), Error> {
         .iter()
         .map(|d| (d.vendor, d.device))
         .collect();
+    // Links first: files read through a link (`drm/card0/device/mem_info_*`) are then
+    // written through it, so the snapshot reads back exactly as the host did.
+    for (rel, target) in &raw.links {
+        let path = tmp.join(rel);
+        let parent = path.parent().unwrap_or(tmp);
+        std::fs::create_dir_all(parent).map_err(werr(parent))?;
+        let target = match link_home(raw, rel) {
+            Some(home) => {
+                std::fs::create_dir_all(tmp.join(&home)).map_err(werr(&tmp.join(&home)))?;
+                let depth = rel.matches('/').count();
+                format!("{}{home}", "../".repeat(depth))
+            }
+            None => target.clone(),
+        };
+        std::os::unix::fs::symlink(&target, &path).map_err(werr(&path))?;
+    }
     for (rel, text) in &raw.texts {
         let body = if rel.ends_with("pci.ids") {
             pci::pci_ids_extract(text, &present)
@@ -109,18 +125,22 @@ fn write_tree(raw: &RawInputs, tmp: &Path) -> Result<(), Error> {
         }
         write_file(&path, b"")?;
     }
-    for (rel, target) in &raw.links {
-        let path = tmp.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(werr(parent))?;
-        }
-        std::os::unix::fs::symlink(target, &path).map_err(werr(&path))?;
-    }
     if !raw.unreadable.is_empty() {
         let json = serde_json::to_string_pretty(&raw.unreadable).unwrap_or_default();
         write_file(&tmp.join(raw::UNREADABLE_JSON), json.as_bytes())?;
     }
     Ok(())
+}
+
+/// A link that files were read through needs a real directory to point at. Only the
+/// link's last component is ever read, so it points at the PCI device of that name,
+/// which is where sysfs itself leads.
+fn link_home(raw: &RawInputs, link: &str) -> Option<String> {
+    let prefix = format!("{link}/");
+    let read_through = raw.texts.keys().any(|k| k.starts_with(&prefix))
+        || raw.exists.iter().any(|k| k.starts_with(&prefix));
+    let name = raw.link_name(link)?;
+    read_through.then(|| format!("sys/bus/pci/devices/{name}"))
 }
 
 /// Files inside the temporary tree need no atomicity of their own: the whole tree is
