@@ -15,6 +15,7 @@
 pub mod cli;
 pub mod doctor;
 pub mod probe;
+pub mod profile;
 pub mod sys;
 pub mod ui;
 pub mod units;

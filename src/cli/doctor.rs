@@ -46,9 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     let report = Report::new(facts, label);
     if args.json {
-        let mut text = serde_json::to_string_pretty(&report)?;
-        text.push('\n');
-        ui::out(&text);
+        ui::out(&ui::json(&report)?);
     } else {
         ui::out(&ui::doctor::render(
             &report,

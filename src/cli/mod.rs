@@ -2,7 +2,11 @@
 //! Glue only; the logic lives in the pure modules.
 
 mod completions;
+mod context;
 mod doctor;
+mod models;
+mod plan;
+mod profile;
 
 use std::process::ExitCode;
 
@@ -29,6 +33,12 @@ pub struct Cli {
 enum Command {
     /// Check whether this box can run local AI on Kubernetes, and what to fix (no root needed).
     Doctor(doctor::Args),
+    /// Show what `up` would run on this box — profile, model, memory, server flags — and why.
+    Plan(plan::Args),
+    /// List or show the profiles (bundled and your own).
+    Profile(profile::Args),
+    /// List the model catalogue, or what fits this box.
+    Models(models::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::Args),
 }
@@ -52,6 +62,9 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Doctor(args) => doctor::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Profile(args) => profile::run(args),
+        Command::Models(args) => models::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -2,6 +2,7 @@
 //! statvfs and the environment. Everything else gets data from here.
 #![allow(clippy::disallowed_methods)]
 
+pub mod config;
 pub mod cpuid;
 pub mod fs;
 pub mod live;
@@ -43,9 +44,12 @@ pub enum Error {
 impl Error {
     /// Usage errors (a bad path on the command line) exit with 2.
     pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            Error::NotADirectory { .. } | Error::NoSuchDirectory { .. } | Error::NotEmpty { .. }
-        )
+        match self {
+            Error::NotADirectory { .. }
+            | Error::NoSuchDirectory { .. }
+            | Error::NotEmpty { .. } => true,
+            Error::Read { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            Error::Write { .. } => false,
+        }
     }
 }

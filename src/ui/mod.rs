@@ -3,7 +3,9 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 pub mod doctor;
+pub mod plan;
 mod style;
+pub mod tables;
 
 use std::io::Write;
 
@@ -13,6 +15,13 @@ pub use style::Paint;
 /// `CLICOLOR_FORCE`.
 pub fn stdout_colors() -> bool {
     anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
+/// Pretty JSON with a final newline, for `--json`.
+pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// Data for people or programs, on stdout.
