@@ -124,3 +124,65 @@ pub fn merge(lists: Vec<Vec<Model>>) -> Vec<Model> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE: &str = r#"
+[[model]]
+id = "tiny"
+name = "Tiny"
+params_b = 0.5
+layers = 24
+kv_heads = 2
+head_dim = 64
+context = 32768
+licence = "Apache-2.0"
+repo = "someone/tiny-GGUF"
+quants = [{ name = "Q4_K_M", file = "tiny-Q4_K_M.gguf", bytes = 400000000 }]
+"#;
+
+    #[test]
+    fn errors_name_the_file_model_and_field() {
+        let e = parse(
+            "/etc/uaiso/models/mine.toml",
+            &ONE.replace("kv_heads = 2", "kv_heads = 2\nheads = 14"),
+        )
+        .unwrap_err();
+        assert_eq!(e.file, "/etc/uaiso/models/mine.toml");
+        assert!(
+            e.message.starts_with("line 8: unknown field `heads`"),
+            "{}",
+            e.message
+        );
+        let e = parse("m.toml", &ONE.replace("someone/tiny-GGUF", "tiny")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "model `tiny`, field `repo`: must be `owner/name`"
+        );
+        let e = parse("m.toml", &ONE.replace("tiny-Q4_K_M.gguf", "tiny.bin")).unwrap_err();
+        assert!(
+            e.message.starts_with("model `tiny`, field `quants`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn user_entries_replace_and_extend() {
+        let mine = parse("m.toml", ONE).unwrap();
+        let changed = parse(
+            "n.toml",
+            &ONE.replace("name = \"Tiny\"", "name = \"Tiny v2\""),
+        )
+        .unwrap();
+        let merged = merge(vec![mine, changed]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].name, "Tiny v2");
+        assert_eq!(
+            merged[0].url(&merged[0].quants[0]),
+            "https://huggingface.co/someone/tiny-GGUF/resolve/main/tiny-Q4_K_M.gguf"
+        );
+    }
+}
