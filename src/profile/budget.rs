@@ -20,6 +20,16 @@ pub enum MemoryKind {
     Shared,
 }
 
+impl MemoryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemoryKind::Ram => "ram",
+            MemoryKind::Vram => "vram",
+            MemoryKind::Shared => "shared",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Device {
     pub name: String,

@@ -169,7 +169,7 @@ pub fn select(
                             id: model.id.clone(),
                             needed: bytes(least.total_bytes),
                             usable: bytes(budget.usable_bytes),
-                            kind: format!("{:?}", budget.kind).to_lowercase(),
+                            kind: budget.kind.as_str().to_string(),
                             short: bytes(least.total_bytes - budget.usable_bytes),
                         });
                     }
@@ -217,7 +217,7 @@ pub fn select(
                 warnings.push(format!(
                     "no model in the catalogue fits {} ({}); add memory, or a smaller model to the catalogue",
                     bytes(budget.usable_bytes),
-                    format!("{:?}", budget.kind).to_lowercase()
+                    budget.kind.as_str()
                 ));
             }
             found

@@ -35,6 +35,20 @@ pub enum ZramAlgorithm {
     Lz4,
 }
 
+/// The lowercase names the TOML uses, for messages and tables.
+macro_rules! names {
+    ($t:ty { $($v:ident => $n:literal),* $(,)? }) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $n),* }
+            }
+        }
+    };
+}
+names!(Backend { Cpu => "cpu", Cuda => "cuda", Rocm => "rocm", Vulkan => "vulkan" });
+names!(Distro { K3s => "k3s", K0s => "k0s" });
+names!(ZramAlgorithm { Zstd => "zstd", LzoRle => "lzo-rle", Lz4 => "lz4" });
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {

@@ -20,22 +20,20 @@ pub fn render(sel: &Selection, paint: Paint) -> String {
     for r in &sel.profile_reasons {
         let _ = writeln!(s, "  because {r}");
     }
-    let distro = format!("{:?}", p.distro).to_lowercase();
-    let backend = format!("{:?}", p.backend).to_lowercase();
     let _ = writeln!(
         s,
-        "  backend {backend} · distro {distro} · image {}",
+        "  backend {} · distro {} · image {}",
+        p.backend.as_str(),
+        p.distro.as_str(),
         p.image
     );
     let mut parts = Vec::new();
     if p.zram.enabled {
-        parts.push(
-            format!(
-                "zram {} % of RAM ({:?})",
-                p.zram.size_percent, p.zram.algorithm
-            )
-            .to_lowercase(),
-        );
+        parts.push(format!(
+            "zram {} % of RAM ({})",
+            p.zram.size_percent,
+            p.zram.algorithm.as_str()
+        ));
     }
     parts.push(format!(
         "monitoring {}",
@@ -75,8 +73,7 @@ pub fn render(sel: &Selection, paint: Paint) -> String {
 
     let _ = writeln!(s);
     let b = &sel.budget;
-    let kind = format!("{:?}", b.kind).to_lowercase();
-    let _ = writeln!(s, "{} ({kind})", paint.bold("Memory"));
+    let _ = writeln!(s, "{} ({})", paint.bold("Memory"), b.kind.as_str());
     let row = |s: &mut String, label: &str, value: u64| {
         let _ = writeln!(s, "  {label:<28}{:>12}", bytes(value));
     };

@@ -16,8 +16,13 @@ pub fn profiles(profiles: &[Profile]) -> String {
         .max(4);
     let mut s = format!("{:<width$}  {:<7}  description\n", "name", "backend");
     for p in profiles {
-        let backend = format!("{:?}", p.backend).to_lowercase();
-        let _ = writeln!(s, "{:<width$}  {backend:<7}  {}", p.name, p.description);
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:<7}  {}",
+            p.name,
+            p.backend.as_str(),
+            p.description
+        );
     }
     s
 }
