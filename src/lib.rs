@@ -16,6 +16,7 @@ pub mod cli;
 pub mod doctor;
 pub mod probe;
 pub mod profile;
+pub mod render;
 pub mod sys;
 pub mod ui;
 pub mod units;

@@ -1,12 +1,14 @@
 //! The command line: clap definitions, logging set-up, and one file per subcommand.
 //! Glue only; the logic lives in the pure modules.
 
+mod add;
 mod completions;
 mod context;
 mod doctor;
 mod models;
 mod plan;
 mod profile;
+mod render;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,10 @@ enum Command {
     Profile(profile::Args),
     /// List the model catalogue, or what fits this box.
     Models(models::Args),
+    /// Print the Kubernetes manifests for this box, to apply to a cluster yourself.
+    Render(render::Args),
+    /// The catalogue of components (`--list`).
+    Add(add::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::Args),
 }
@@ -65,6 +71,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Plan(args) => plan::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Models(args) => models::run(args),
+        Command::Render(args) => render::run(args),
+        Command::Add(args) => add::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -32,6 +32,19 @@ pub struct HostReadiness {
     pub nvidia_container_runtime: Option<String>,
     /// Proxy variables that are set, with credentials masked.
     pub proxy: BTreeMap<String, String>,
+    /// Group ids that own the GPU device nodes (`/dev/dri/renderD*`, `/dev/kfd`), from
+    /// /etc/group: pods reach the devices through them.
+    pub render_gid: Option<u32>,
+    pub video_gid: Option<u32>,
+}
+
+/// A group's id from /etc/group (`render:x:993:`).
+fn group_id(text: &str, name: &str) -> Option<u32> {
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == name).then_some(())?;
+        f.nth(1)?.trim().parse().ok()
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,6 +283,8 @@ pub fn probe(raw: &RawInputs, live: &HostJson, notes: &mut Vec<Note>) -> HostRea
         existing,
         nvidia_container_runtime,
         proxy: live.env.clone(),
+        render_gid: raw.text("etc/group").and_then(|t| group_id(t, "render")),
+        video_gid: raw.text("etc/group").and_then(|t| group_id(t, "video")),
     }
 }
 
@@ -301,6 +316,14 @@ mod tests {
             "hosts:      files myhostname dns\n".into(),
         );
         assert_eq!(hostname_resolvable(&raw, "box"), Some(true));
+    }
+
+    #[test]
+    fn group_ids() {
+        let text = "root:x:0:\nvideo:x:44:alice\nrender:x:993:\n";
+        assert_eq!(group_id(text, "render"), Some(993));
+        assert_eq!(group_id(text, "video"), Some(44));
+        assert_eq!(group_id(text, "kvm"), None);
     }
 
     #[test]

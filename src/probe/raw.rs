@@ -89,6 +89,7 @@ const TEXT: &[&str] = &[
     "etc/hostname",
     "etc/hosts",
     "etc/nsswitch.conf",
+    "etc/group",
     "usr/share/misc/pci.ids",
     "usr/share/hwdata/pci.ids",
 ];

@@ -74,7 +74,7 @@ pub enum SelectError {
 }
 
 /// The catalogue entry closest to what was typed, for "did you mean".
-fn closest<'a>(wanted: &str, ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest<'a>(wanted: &str, ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     ids.map(|id| (strsim_distance(wanted, id), id))
         .filter(|(d, _)| *d <= wanted.len().max(3) / 2)
         .min()

@@ -152,7 +152,7 @@ impl Profile {
         let tag = self.image.rsplit_once(':').map(|(_, t)| t);
         if tag.is_none_or(|t| t.is_empty() || t == "latest" || t.contains('/')) {
             return Err(format!(
-                "field `image`: `{}` must be pinned to a build tag (e.g. `ghcr.io/ggml-org/llama.cpp:server-b7869`)",
+                "field `image`: `{}` must be pinned to a build tag (e.g. `ghcr.io/ggml-org/llama.cpp:server-b9014`)",
                 self.image
             ));
         }
@@ -219,7 +219,7 @@ mod tests {
             e.message
         );
 
-        let bad = GOOD.replace("server-b7869", "latest");
+        let bad = GOOD.replace("server-b9014", "latest");
         let e = Profile::parse("x.toml", &bad).unwrap_err();
         assert!(e.message.starts_with("field `image`"), "{}", e.message);
 

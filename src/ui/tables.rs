@@ -5,6 +5,7 @@ use std::fmt::Write;
 use crate::profile::fit::Fit;
 use crate::profile::models::Model;
 use crate::profile::{Profile, Selection};
+use crate::render::component::ComponentSpec;
 use crate::units::bytes;
 
 pub fn profiles(profiles: &[Profile]) -> String {
@@ -82,6 +83,23 @@ pub fn fits(sel: &Selection, fits: &[Fit]) -> String {
             bytes(f.total_bytes),
             bytes(f.margin_bytes.max(0) as u64)
         );
+    }
+    s
+}
+
+pub fn components(specs: &[ComponentSpec]) -> String {
+    let width = specs.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
+    let mut s = format!("{:<width$}  {:>7}  description\n", "name", "memory");
+    for c in specs {
+        let memory = if c.memory_mib == 0 {
+            "model".to_string()
+        } else {
+            format!("{} MiB", c.memory_mib)
+        };
+        let _ = writeln!(s, "{:<width$}  {memory:>7}  {}", c.name, c.description);
+        for (role, image) in &c.images {
+            let _ = writeln!(s, "{:<width$}  {:>7}  {role}: {image}", "", "");
+        }
     }
     s
 }

@@ -1,0 +1,163 @@
+//! The values the templates see, built from the selection. Every field is filled; a
+//! template that asks for anything else fails the render (strict undefined).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::RenderError;
+use crate::probe::HostFacts;
+use crate::profile::budget::backend_gpus;
+use crate::profile::{Backend, Selection, server};
+
+pub const NAMESPACE: &str = "uaiso";
+pub const API_KEY_SECRET: &str = "llama-server-api-key";
+pub const GRAFANA_SECRET: &str = "grafana-admin";
+/// The model cache on the host, mounted read-only into llama-server.
+pub const MODELS_HOST_PATH: &str = "/var/lib/uaiso/models";
+/// k3s's pod and service ranges, and loopback: the proxy's only clients.
+pub const PROXY_CLIENTS: [&str; 4] = ["10.42.0.0/16", "10.43.0.0/16", "127.0.0.0/8", "::1"];
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Domains the proxy may reach; empty means any.
+    pub proxy_allowlist: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Values {
+    pub namespace: String,
+    pub llama: Llama,
+    pub monitoring: Monitoring,
+    pub proxy: Proxy,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Llama {
+    pub image: String,
+    pub args: Vec<String>,
+    pub port: u16,
+    pub model_id: String,
+    pub api_key_secret: String,
+    pub cpu_request: String,
+    pub memory_request: String,
+    pub runtime_class: Option<String>,
+    pub gpu_resource: Option<String>,
+    pub gpu_count: usize,
+    pub supplemental_groups: Vec<u32>,
+    pub dri: bool,
+    pub models_mount: String,
+    pub models_host_path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Monitoring {
+    pub gpu_exporter: bool,
+    pub retention_time: String,
+    pub retention_size: String,
+    pub data_size_limit: String,
+    pub grafana_secret: String,
+    pub dashboards: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Proxy {
+    pub clients: Vec<String>,
+    pub allowlist: Vec<String>,
+    pub cache_mib: u64,
+    pub cache_limit: String,
+}
+
+/// A Kubernetes memory quantity in MiB, rounded up.
+pub fn mebibytes(bytes: u64) -> String {
+    format!("{}Mi", bytes.div_ceil(1 << 20))
+}
+
+pub fn values(facts: &HostFacts, sel: &Selection, opts: &Options) -> Result<Values, RenderError> {
+    let (model, server) = match (&sel.model, &sel.server) {
+        (Some(m), Some(s)) => (m, s),
+        _ => {
+            return Err(RenderError::NoModel {
+                profile: sel.profile.name.clone(),
+            });
+        }
+    };
+    let backend = sel.profile.backend;
+    let gpus = backend_gpus(facts, backend);
+    let cache = sel.profile.server.cache_ram_mib << 20;
+    // On the CPU and on shared memory the model lives in RAM the pod must request;
+    // with dedicated VRAM the pod holds little more than its prompt cache.
+    let in_ram = matches!(backend, Backend::Cpu) || gpus.iter().any(|g| g.integrated);
+    let memory = if in_ram {
+        model.fit.total_bytes + cache
+    } else {
+        (512 << 20) + cache
+    };
+    let (runtime_class, gpu_resource) = match backend {
+        Backend::Cuda => (
+            Some("nvidia".to_string()),
+            Some("nvidia.com/gpu".to_string()),
+        ),
+        Backend::Rocm => (None, Some("amd.com/gpu".to_string())),
+        _ => (None, None),
+    };
+    let dri = backend == Backend::Vulkan;
+    let mut supplemental_groups = Vec::new();
+    if dri {
+        let h = &facts.host;
+        let gid = h
+            .render_gid
+            .or(h.video_gid)
+            .ok_or(RenderError::NoRenderGroup)?;
+        supplemental_groups.push(gid);
+        if let Some(video) = h.video_gid.filter(|v| *v != gid) {
+            supplemental_groups.push(video);
+        }
+    }
+    let dashboards = super::bundled::DASHBOARDS
+        .iter()
+        .map(|(path, body)| {
+            let name = path.rsplit('/').next().unwrap_or(path).to_string();
+            (name, body.trim_end().to_string())
+        })
+        .collect();
+    let cache_mib = 2048;
+    Ok(Values {
+        namespace: NAMESPACE.to_string(),
+        llama: Llama {
+            image: server.image.clone(),
+            args: server.args.clone(),
+            port: server::PORT,
+            model_id: model.id.clone(),
+            api_key_secret: API_KEY_SECRET.to_string(),
+            cpu_request: sel.profile.server.cpu_request.clone(),
+            memory_request: mebibytes(memory),
+            runtime_class,
+            gpu_count: if gpu_resource.is_some() {
+                gpus.len()
+            } else {
+                0
+            },
+            gpu_resource,
+            supplemental_groups,
+            dri,
+            models_mount: server::MODELS_MOUNT.to_string(),
+            models_host_path: MODELS_HOST_PATH.to_string(),
+        },
+        monitoring: Monitoring {
+            gpu_exporter: backend == Backend::Cuda,
+            retention_time: "7d".to_string(),
+            retention_size: "1GB".to_string(),
+            data_size_limit: "2Gi".to_string(),
+            grafana_secret: GRAFANA_SECRET.to_string(),
+            dashboards,
+        },
+        proxy: Proxy {
+            clients: PROXY_CLIENTS.iter().map(|c| c.to_string()).collect(),
+            allowlist: opts.proxy_allowlist.clone(),
+            cache_mib,
+            // Room for squid's swap state and journal above the cache itself.
+            cache_limit: mebibytes((cache_mib + cache_mib / 4) << 20),
+        },
+    })
+}
