@@ -13,6 +13,9 @@ pub struct ComponentSpec {
     pub description: String,
     /// What the component's pods request, in MiB.
     pub memory_mib: u64,
+    /// Its memory is the model's, which `uaiso plan` sizes.
+    #[serde(default)]
+    pub sized_by_model: bool,
     pub requires: Vec<String>,
     /// Images by role, each pinned to a tag.
     pub images: BTreeMap<String, String>,

@@ -91,7 +91,7 @@ pub fn components(specs: &[ComponentSpec]) -> String {
     let width = specs.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
     let mut s = format!("{:<width$}  {:>7}  description\n", "name", "memory");
     for c in specs {
-        let memory = if c.memory_mib == 0 {
+        let memory = if c.sized_by_model {
             "model".to_string()
         } else {
             format!("{} MiB", c.memory_mib)
