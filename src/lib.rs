@@ -14,6 +14,8 @@
 
 pub mod cli;
 pub mod doctor;
+pub mod engine;
+pub mod plan;
 pub mod probe;
 pub mod profile;
 pub mod render;

@@ -35,6 +35,7 @@ fn selection_per_fixture_host() {
         ("icelake-laptop-8g", "cpu-small", "qwen2.5-3b-instruct"),
         ("kvm-guest-noavx2", "cpu-small", "llama-3.2-3b-instruct"),
         ("n100-intel-igpu", "cpu-small", "llama-3.2-3b-instruct"),
+        ("rx7900xtx-rocm", "amd-rocm", "qwen2.5-14b-instruct"),
         ("strix-halo-uma", "vulkan-uma", "llama-3.3-70b-instruct"),
         ("x79-xeon-6x3060", "nvidia-multi", "llama-3.3-70b-instruct"),
     ];

@@ -102,17 +102,18 @@ pub fn values(facts: &HostFacts, sel: &Selection, opts: &Options) -> Result<Valu
         _ => (None, None),
     };
     let dri = backend == Backend::Vulkan;
-    let mut supplemental_groups = Vec::new();
-    if dri {
-        let h = &facts.host;
-        let gid = h
-            .render_gid
-            .or(h.video_gid)
-            .ok_or(RenderError::NoRenderGroup)?;
-        supplemental_groups.push(gid);
-        if let Some(video) = h.video_gid.filter(|v| *v != gid) {
-            supplemental_groups.push(video);
-        }
+    // A non-root pod opens /dev/dri and /dev/kfd through the host's device groups. With
+    // Vulkan uaiso mounts /dev/dri itself and needs them; with ROCm the device plugin
+    // passes the devices in and the groups are added when known.
+    let h = &facts.host;
+    let mut supplemental_groups: Vec<u32> =
+        [h.render_gid, h.video_gid].into_iter().flatten().collect();
+    supplemental_groups.dedup();
+    if dri && supplemental_groups.is_empty() {
+        return Err(RenderError::NoRenderGroup);
+    }
+    if !matches!(backend, Backend::Vulkan | Backend::Rocm) {
+        supplemental_groups.clear();
     }
     let dashboards = super::bundled::DASHBOARDS
         .iter()

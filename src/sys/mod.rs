@@ -8,6 +8,7 @@ pub mod fs;
 pub mod live;
 pub mod nvml;
 pub mod reader;
+pub mod runner;
 pub mod snapshot;
 
 use std::path::PathBuf;
@@ -33,6 +34,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot run `{command}`: {source}")]
+    Command {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot read `{path}`: {source}")]
     Read {
         path: PathBuf,
@@ -49,7 +56,7 @@ impl Error {
             | Error::NoSuchDirectory { .. }
             | Error::NotEmpty { .. } => true,
             Error::Read { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
-            Error::Write { .. } => false,
+            Error::Write { .. } | Error::Command { .. } => false,
         }
     }
 }
