@@ -15,6 +15,7 @@
 pub mod cli;
 pub mod doctor;
 pub mod engine;
+pub mod exec;
 pub mod plan;
 pub mod probe;
 pub mod profile;

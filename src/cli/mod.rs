@@ -9,6 +9,8 @@ mod models;
 mod plan;
 mod profile;
 mod render;
+mod reset;
+mod up;
 
 use std::process::ExitCode;
 
@@ -45,6 +47,10 @@ enum Command {
     Render(render::Args),
     /// The catalogue of components (`--list`).
     Add(add::Args),
+    /// Prepare this host and install Kubernetes (k3s, or k0s with `--distro k0s`).
+    Up(up::Args),
+    /// Take back everything `up` changed on this host; models are kept.
+    Reset(reset::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::Args),
 }
@@ -73,6 +79,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Models(args) => models::run(args),
         Command::Render(args) => render::run(args),
         Command::Add(args) => add::run(args),
+        Command::Up(args) => up::run(args),
+        Command::Reset(args) => reset::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

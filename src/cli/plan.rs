@@ -1,7 +1,19 @@
 //! `uaiso plan`: what `up` would choose for this box, and why, without changing it.
 
-use crate::profile::{self, Overrides};
-use crate::ui;
+use crate::plan::HostPlan;
+use crate::plan::build::{self as planner, PlanOptions};
+use crate::profile::{self, Overrides, Selection};
+use crate::{sys, ui};
+
+/// `plan --json`: the selection, then what `up` would do to the host.
+#[derive(serde::Serialize)]
+struct PlanJson<'a> {
+    #[serde(flatten)]
+    selection: &'a Selection,
+    host_plan: Option<HostPlan>,
+    /// Why `up` would stop before changing anything.
+    host_plan_error: Option<String>,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,13 +39,32 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         model: args.model,
     };
     let selection = profile::select(&facts, &profiles, &models, &overrides)?;
+    let opts = PlanOptions {
+        distro: None,
+        base_url: None,
+        expose: false,
+        proxy_env: sys::live::proxy_env(),
+        wait_timeout_s: 600,
+    };
+    let host = planner::host_plan(&facts, &selection, &opts);
     if args.json {
-        ui::out(&ui::json(&selection)?);
+        let (host_plan, host_plan_error) = match host {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        ui::out(&ui::json(&PlanJson {
+            selection: &selection,
+            host_plan,
+            host_plan_error,
+        })?);
     } else {
-        ui::out(&ui::plan::render(
-            &selection,
-            ui::Paint::new(ui::stdout_colors()),
-        ));
+        let mut text = ui::plan::render(&selection, ui::Paint::new(ui::stdout_colors()));
+        text.push('\n');
+        match host {
+            Ok(p) => text.push_str(&ui::plan::host_steps(&p)),
+            Err(e) => text.push_str(&format!("Host steps: `uaiso up` would stop here: {e}\n")),
+        }
+        ui::out(&text);
     }
     Ok(u8::from(selection.model.is_none()))
 }

@@ -34,6 +34,8 @@ pub enum Previous {
     Sysctl {
         values: std::collections::BTreeMap<String, String>,
     },
+    /// Something was already at the step's path: never removed by reset.
+    Existed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +46,9 @@ pub struct Entry {
     pub previous: Option<Previous>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Directories the step had to create; reset removes them when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_dirs: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +58,9 @@ pub struct Receipt {
     /// `k3s` or `k0s`.
     pub distro: String,
     pub steps: Vec<Entry>,
+    /// Directories created for the receipt itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_dirs: Vec<String>,
 }
 
 impl Receipt {
@@ -68,8 +76,10 @@ impl Receipt {
                     state: State::Pending,
                     previous: None,
                     error: None,
+                    created_dirs: Vec::new(),
                 })
                 .collect(),
+            created_dirs: Vec::new(),
         }
     }
 

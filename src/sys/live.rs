@@ -40,3 +40,20 @@ fn models_dir_space(root: &Path, wanted: &str) -> Option<ModelsDirSpace> {
         probed = probed.parent()?;
     }
 }
+
+/// The proxy variables as set, credentials included: they go into the distro's
+/// environment file (mode 0600), never into a report.
+pub fn proxy_env() -> BTreeMap<String, String> {
+    live::PROXY_VARS
+        .iter()
+        .filter_map(|name| {
+            let value = std::env::var(name).ok().filter(|v| !v.is_empty())?;
+            Some((name.to_string(), value))
+        })
+        .collect()
+}
+
+/// Is this process root?
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}

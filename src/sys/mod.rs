@@ -4,7 +4,9 @@
 
 pub mod config;
 pub mod cpuid;
+pub mod download;
 pub mod fs;
+pub mod host;
 pub mod live;
 pub mod nvml;
 pub mod reader;
@@ -40,6 +42,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("no downloader was set up for this host")]
+    NoDownloader,
+    #[error(transparent)]
+    Download(#[from] download::DownloadError),
     #[error("cannot read `{path}`: {source}")]
     Read {
         path: PathBuf,
@@ -56,7 +62,10 @@ impl Error {
             | Error::NoSuchDirectory { .. }
             | Error::NotEmpty { .. } => true,
             Error::Read { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
-            Error::Write { .. } | Error::Command { .. } => false,
+            Error::Write { .. }
+            | Error::Command { .. }
+            | Error::NoDownloader
+            | Error::Download(_) => false,
         }
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod doctor;
 pub mod plan;
+pub mod progress;
+pub mod prompt;
 mod style;
 pub mod tables;
 

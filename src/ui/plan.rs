@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::Paint;
+use crate::plan::HostPlan;
 use crate::profile::Selection;
 use crate::units::bytes;
 
@@ -121,6 +122,18 @@ pub fn render(sel: &Selection, paint: Paint) -> String {
         let _ = writeln!(s, "\n{}", paint.bold("llama-server"));
         let _ = writeln!(s, "  {}", server.image);
         let _ = writeln!(s, "  {}", server.args.join(" "));
+    }
+    s
+}
+
+/// The host steps `up` runs, numbered, with what the plan leaves alone.
+pub fn host_steps(plan: &HostPlan) -> String {
+    let mut s = format!("Host steps ({}):\n", plan.distro);
+    for (i, step) in plan.steps.iter().enumerate() {
+        let _ = writeln!(s, "  {:>2}. {}", i + 1, step.describe());
+    }
+    for note in &plan.notes {
+        let _ = writeln!(s, "      ({note})");
     }
     s
 }

@@ -1,5 +1,7 @@
-//! Helpers for the integration tests: run the real `uaiso` binary.
+//! Helpers for the integration tests: run the real `uaiso` binary, copy fixture trees.
 #![allow(dead_code, clippy::disallowed_methods)]
+
+pub mod http;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,51 @@
+//! Runs a host plan over the host, step by step, with a receipt written before the
+//! first step and after every one; and takes it back (`reset`) from the receipt.
+
+mod revert;
+mod run;
+
+pub use revert::{ResetReport, reset};
+pub use run::{Event, RunReport, run};
+
+use crate::plan::receipt::{self, Receipt};
+use crate::sys::{self, host::Host};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("step {index} ({what}) failed: {message}")]
+    Step {
+        index: usize,
+        what: String,
+        message: String,
+    },
+    #[error(
+        "the receipt `{path}` cannot be read: {message}\nhint: it is JSON; fix or move it aside, then run `uaiso reset` again (nothing was changed)"
+    )]
+    BadReceipt { path: String, message: String },
+    #[error(transparent)]
+    Sys(#[from] sys::Error),
+}
+
+/// The receipt on this host, if any.
+pub fn load_receipt(host: &Host) -> Result<Option<Receipt>, ExecError> {
+    match host.read_text(receipt::PATH)? {
+        None => Ok(None),
+        Some(text) => Receipt::parse(&text)
+            .map(Some)
+            .map_err(|message| ExecError::BadReceipt {
+                path: receipt::PATH.to_string(),
+                message,
+            }),
+    }
+}
+
+/// Atomic, and readable by root only: the env file it records may hold proxy
+/// credentials.
+pub fn save_receipt(host: &Host, receipt: &mut Receipt) -> Result<(), ExecError> {
+    let created = host.write(receipt::PATH, receipt.to_json().as_bytes(), 0o600)?;
+    if !created.is_empty() {
+        receipt.created_dirs.extend(created);
+        host.write(receipt::PATH, receipt.to_json().as_bytes(), 0o600)?;
+    }
+    Ok(())
+}
