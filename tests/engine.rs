@@ -356,12 +356,37 @@ fn up_writes_the_tree_a_second_up_does_nothing_and_reset_restores_it() {
         "nothing is downloaded again: the receipt says the binary is in place"
     );
 
+    // What k3s itself would leave: its data dir and a CNI interface. A model the user
+    // downloaded meanwhile lives beside, in the model cache.
+    std::fs::create_dir_all(sb.root.join("var/lib/rancher/k3s/agent/containerd")).unwrap();
+    std::fs::write(
+        sb.root.join("var/lib/rancher/k3s/agent/containerd/blob"),
+        b"layer",
+    )
+    .unwrap();
+    std::fs::create_dir_all(sb.root.join("sys/class/net/cni0")).unwrap();
+    std::fs::create_dir_all(sb.root.join("var/lib/uaiso/models")).unwrap();
+    std::fs::write(sb.root.join("var/lib/uaiso/models/tiny.gguf"), b"GGUF").unwrap();
+
     let report = sb.reset();
     assert!(report.ok(), "{:?}", report.errors);
     assert!(
         sb.receipt().is_none(),
         "the receipt goes when everything was taken back"
     );
+    assert!(
+        !sb.root.join("var/lib/rancher/k3s").exists(),
+        "the distro's data goes"
+    );
+    assert_eq!(
+        std::fs::read(sb.root.join("var/lib/uaiso/models/tiny.gguf")).unwrap(),
+        b"GGUF",
+        "models stay"
+    );
+    // The fixture has no /var: what k3s and the user made there goes before comparing.
+    assert!(!before.contains_key("var"));
+    std::fs::remove_dir_all(sb.root.join("var")).unwrap();
+    std::fs::remove_dir_all(sb.root.join("sys/class/net")).unwrap();
     assert_same_tree(listing(&sb.root), before, "after up, up and reset");
     let cmds = sb.commands();
     assert!(
@@ -370,6 +395,7 @@ fn up_writes_the_tree_a_second_up_does_nothing_and_reset_restores_it() {
         "{cmds:?}"
     );
     assert!(cmds.iter().any(|c| c == "iptables-save"), "{cmds:?}");
+    assert!(cmds.iter().any(|c| c == "ip link delete cni0"), "{cmds:?}");
 }
 
 #[test]
@@ -611,4 +637,56 @@ fn receipts_of_this_version_keep_parsing() {
             .iter()
             .any(|e| matches!(e.step, Step::Download { .. }))
     );
+}
+
+/// k0s through the same engine. Its download is pinned to the real release's sha256,
+/// which a file served here cannot match, so this test pins the stand-in's instead.
+#[test]
+fn k0s_up_and_reset() {
+    let mut sb = Sandbox::new();
+    let k0s = b"#!/bin/sh\n# stands in for k0s\n".to_vec();
+    let raw = snapshot::collect(&Source::Sysroot(sb.root.clone())).unwrap();
+    let facts = uaiso::probe::probe(&raw);
+    let sel = uaiso::profile::select(
+        &facts,
+        &uaiso::profile::bundled::profiles(),
+        &uaiso::profile::bundled::models(),
+        &Default::default(),
+    )
+    .unwrap();
+    let opts = PlanOptions {
+        distro: Some(uaiso::profile::spec::Distro::K0s),
+        base_url: Some(sb.server.base.clone()),
+        expose: false,
+        proxy_env: BTreeMap::new(),
+        wait_timeout_s: 1,
+    };
+    sb.plan = host_plan(&facts, &sel, &opts).unwrap();
+    for step in &mut sb.plan.steps {
+        if let Step::Download { url, checksum, .. } = step {
+            let path = url.strip_prefix(&sb.server.base).unwrap().to_string();
+            sb.server.set(&path, k0s.clone());
+            *checksum = uaiso::plan::Checksum::Pinned { sha256: hex(&k0s) };
+        }
+    }
+    let before = listing(&sb.root);
+    sb.up(&mut |_| {}).unwrap();
+    let cmds = sb.commands();
+    assert!(
+        cmds.iter()
+            .any(|c| c.starts_with("/usr/local/bin/k0s install controller --single")),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| c == "/usr/local/bin/k0s kubeconfig admin"),
+        "{cmds:?}"
+    );
+    let kubeconfig = sb.root.join("var/lib/uaiso/k0s-admin.kubeconfig");
+    assert_eq!(
+        std::fs::metadata(&kubeconfig).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(sb.reset().ok());
+    assert_same_tree(listing(&sb.root), before, "after k0s up and reset");
 }

@@ -681,10 +681,68 @@ fn fill(r: &mut impl Read, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
 }
 
 /// The partial file: open, locked, and hashed as far as it goes.
+/// sha256 on a second thread, so that hashing overlaps the network and the disk
+/// instead of adding to them.
+struct Hasher {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    worker: Option<std::thread::JoinHandle<Sha256>>,
+    /// The state once the worker has finished.
+    done: Option<Sha256>,
+}
+
+impl Hasher {
+    fn new(start: Sha256) -> Hasher {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let worker = std::thread::spawn(move || {
+            let mut state = start;
+            for chunk in rx {
+                state.update(&chunk);
+            }
+            state
+        });
+        Hasher {
+            tx: Some(tx),
+            worker: Some(worker),
+            done: None,
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        if let Some(state) = &mut self.done {
+            state.update(bytes);
+        } else if let Some(tx) = &self.tx
+            && tx.send(bytes.to_vec()).is_err()
+        {
+            // The worker is gone only if it panicked; finish here, in this thread.
+            self.finish();
+            if let Some(state) = &mut self.done {
+                state.update(bytes);
+            }
+        }
+    }
+
+    fn finish(&mut self) -> &Sha256 {
+        if self.done.is_none() {
+            self.tx = None;
+            let state = self
+                .worker
+                .take()
+                .and_then(|w| w.join().ok())
+                .unwrap_or_default();
+            self.done = Some(state);
+        }
+        self.done.get_or_insert_with(Sha256::new)
+    }
+
+    fn hex(&mut self) -> String {
+        hex(&self.finish().clone().finalize())
+    }
+}
+
 struct Partial {
     path: PathBuf,
     file: File,
-    hasher: Sha256,
+    hasher: Hasher,
     len: u64,
     /// `len` when the current attempt began.
     attempt_start: u64,
@@ -727,7 +785,7 @@ impl Partial {
         Ok(Partial {
             path: path.to_path_buf(),
             file,
-            hasher,
+            hasher: Hasher::new(hasher),
             len,
             attempt_start: len,
             resumed: len > 0,
@@ -750,7 +808,7 @@ impl Partial {
             .set_len(0)
             .and_then(|()| self.file.seek(SeekFrom::Start(0)).map(drop))
             .map_err(|error| self.io("truncate", error))?;
-        self.hasher = Sha256::new();
+        self.hasher = Hasher::new(Sha256::new());
         self.len = 0;
         self.attempt_start = 0;
         self.resumed = false;
@@ -763,8 +821,8 @@ impl Partial {
         self.len > self.attempt_start
     }
 
-    fn digest(&self) -> String {
-        hex(&self.hasher.clone().finalize())
+    fn digest(&mut self) -> String {
+        self.hasher.hex()
     }
 
     fn remove(&self) {
