@@ -164,6 +164,20 @@ fn assert_same_tree(
     );
 }
 
+/// The facts of a root and the automatic selection for it.
+fn selection_for(root: &Path) -> (uaiso::probe::HostFacts, uaiso::profile::Selection) {
+    let raw = snapshot::collect(&Source::Sysroot(root.to_path_buf())).unwrap();
+    let facts = uaiso::probe::probe(&raw);
+    let sel = uaiso::profile::select(
+        &facts,
+        &uaiso::profile::bundled::profiles(),
+        &uaiso::profile::bundled::models(),
+        &Default::default(),
+    )
+    .unwrap();
+    (facts, sel)
+}
+
 const K3S_BINARY: &[u8] = b"#!/bin/sh\n# stands in for the k3s binary\n";
 
 struct Sandbox {
@@ -203,15 +217,7 @@ impl Sandbox {
             ready: Arc::new(Mutex::new(true)),
             ..FakeSystem::default()
         };
-        let raw = snapshot::collect(&Source::Sysroot(root.clone())).unwrap();
-        let facts = uaiso::probe::probe(&raw);
-        let sel = uaiso::profile::select(
-            &facts,
-            &uaiso::profile::bundled::profiles(),
-            &uaiso::profile::bundled::models(),
-            &Default::default(),
-        )
-        .unwrap();
+        let (facts, sel) = selection_for(&root);
         let opts = PlanOptions {
             distro: None,
             base_url: Some(server.base.clone()),
@@ -645,15 +651,7 @@ fn receipts_of_this_version_keep_parsing() {
 fn k0s_up_and_reset() {
     let mut sb = Sandbox::new();
     let k0s = b"#!/bin/sh\n# stands in for k0s\n".to_vec();
-    let raw = snapshot::collect(&Source::Sysroot(sb.root.clone())).unwrap();
-    let facts = uaiso::probe::probe(&raw);
-    let sel = uaiso::profile::select(
-        &facts,
-        &uaiso::profile::bundled::profiles(),
-        &uaiso::profile::bundled::models(),
-        &Default::default(),
-    )
-    .unwrap();
+    let (facts, sel) = selection_for(&sb.root);
     let opts = PlanOptions {
         distro: Some(uaiso::profile::spec::Distro::K0s),
         base_url: Some(sb.server.base.clone()),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::probe::{self, HostFacts};
-use crate::profile::{Profile, bundled, models};
+use crate::profile::{Overrides, Profile, bundled, models};
 use crate::sys::{self, snapshot::Source};
 
 /// Where the facts and `/etc/uaiso` come from.
@@ -56,5 +56,25 @@ impl HostArgs {
             );
         }
         Ok(models::merge(lists))
+    }
+}
+
+/// What the user picks instead of the automatic choice.
+#[derive(Debug, clap::Args, Clone)]
+pub struct SelectArgs {
+    /// Use this profile instead of the automatic choice.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Use this model (`id` or `id:QUANT`, see `uaiso models list`).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+}
+
+impl SelectArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            profile: self.profile.clone(),
+            model: self.model.clone(),
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::plan::HostPlan;
 use crate::plan::build::{self as planner, PlanOptions};
-use crate::profile::{self, Overrides, Selection};
+use crate::profile::{self, Selection};
 use crate::{sys, ui};
 
 /// `plan --json`: the selection, then what `up` would do to the host.
@@ -19,12 +19,8 @@ struct PlanJson<'a> {
 pub struct Args {
     #[command(flatten)]
     host: super::context::HostArgs,
-    /// Use this profile instead of the automatic choice.
-    #[arg(long, value_name = "NAME")]
-    profile: Option<String>,
-    /// Use this model (`id` or `id:QUANT`, see `uaiso models list`).
-    #[arg(long, value_name = "MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    select: super::context::SelectArgs,
     /// Print the selection as JSON.
     #[arg(long)]
     json: bool,
@@ -34,10 +30,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let facts = args.host.facts()?;
     let profiles = args.host.profiles()?;
     let models = args.host.models()?;
-    let overrides = Overrides {
-        profile: args.profile,
-        model: args.model,
-    };
+    let overrides = args.select.overrides();
     let selection = profile::select(&facts, &profiles, &models, &overrides)?;
     let opts = PlanOptions {
         distro: None,

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::profile::{self, Overrides};
+use crate::profile;
 use crate::render::{self, values::Options};
 use crate::{sys, ui};
 
@@ -11,12 +11,8 @@ use crate::{sys, ui};
 pub struct Args {
     #[command(flatten)]
     host: super::context::HostArgs,
-    /// Use this profile instead of the automatic choice.
-    #[arg(long, value_name = "NAME")]
-    profile: Option<String>,
-    /// Use this model (`id` or `id:QUANT`).
-    #[arg(long, value_name = "MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    select: super::context::SelectArgs,
     /// Render only these components (repeatable); the default is what the profile turns on.
     #[arg(long = "component", value_name = "NAME")]
     components: Vec<String>,
@@ -32,10 +28,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let facts = args.host.facts()?;
     let profiles = args.host.profiles()?;
     let models = args.host.models()?;
-    let overrides = Overrides {
-        profile: args.profile,
-        model: args.model,
-    };
+    let overrides = args.select.overrides();
     let selection = profile::select(&facts, &profiles, &models, &overrides)?;
     let wanted = (!args.components.is_empty()).then_some(args.components.as_slice());
     let opts = Options {

@@ -6,7 +6,6 @@ use anyhow::bail;
 
 use crate::exec;
 use crate::sys::host::Host;
-use crate::sys::runner::{HostRunner, SkipRunner};
 use crate::{sys, ui};
 
 #[derive(Debug, clap::Args)]
@@ -24,15 +23,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if !live {
         sys::fs::check_root(&args.root)?;
     }
-    let host = Host::new(
-        &args.root,
-        if live {
-            Box::new(HostRunner)
-        } else {
-            Box::new(SkipRunner)
-        },
-    );
-    let host = if live { host } else { host.offline() };
+    let host = Host::at(&args.root);
     let Some(receipt) = exec::load_receipt(&host)? else {
         ui::note("no receipt: uaiso changed nothing on this host, so there is nothing to reset");
         return Ok(0);

@@ -9,11 +9,10 @@ use crate::doctor::{self, Status};
 use crate::exec::{self, Event};
 use crate::plan::build::{self as planner, PlanOptions};
 use crate::plan::receipt::State;
+use crate::profile;
 use crate::profile::spec::Distro;
-use crate::profile::{self, Overrides};
 use crate::sys::download::Downloader;
 use crate::sys::host::Host;
-use crate::sys::runner::{HostRunner, SkipRunner};
 use crate::sys::snapshot::{self, Source};
 use crate::{probe, sys, ui};
 
@@ -40,12 +39,8 @@ pub struct Args {
     /// Open NodePorts to the network (default: loopback only).
     #[arg(long)]
     expose: bool,
-    /// Use this profile instead of the automatic choice.
-    #[arg(long, value_name = "NAME")]
-    profile: Option<String>,
-    /// Use this model (`id` or `id:QUANT`).
-    #[arg(long, value_name = "MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    select: super::context::SelectArgs,
     /// How long to wait for the node to become Ready, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     wait: u64,
@@ -74,10 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         &facts,
         &host_args.profiles()?,
         &host_args.models()?,
-        &Overrides {
-            profile: args.profile,
-            model: args.model,
-        },
+        &args.select.overrides(),
     )?;
     let opts = PlanOptions {
         distro: args.distro.map(|d| match d {
@@ -134,15 +126,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         bail!("changing the host needs root, so nothing was changed\nhint: `sudo uaiso up`");
     }
 
-    let host = Host::new(
-        &args.root,
-        if live {
-            Box::new(HostRunner)
-        } else {
-            Box::new(SkipRunner)
-        },
-    );
-    let host = if live { host } else { host.offline() };
+    let host = Host::at(&args.root);
     let host = host.with_downloader(Downloader::new().context("setting up downloads")?);
     let mut progress = ui::progress::Downloads::new();
     let report = exec::run(&host, &plan, &mut progress, &mut |event| match event {

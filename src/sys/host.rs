@@ -36,6 +36,16 @@ impl Host {
         }
     }
 
+    /// The host at `root`: the live system when it is `/`; any other root gets its files
+    /// but no commands (an image being built, a test tree).
+    pub fn at(root: &Path) -> Host {
+        if root == Path::new("/") {
+            Host::new(root, Box::new(super::runner::HostRunner))
+        } else {
+            Host::new(root, Box::new(super::runner::SkipRunner)).offline()
+        }
+    }
+
     /// Files go under the root, but no command runs: an image being built.
     pub fn offline(mut self) -> Host {
         self.live = false;
