@@ -1,0 +1,187 @@
+//! The rendered manifests against a real Kubernetes API server (TESTING.md, tier 4):
+//! kube-apiserver, etcd, kube-controller-manager and kube-scheduler on 127.0.0.1, with
+//! kwok playing one node that advertises GPUs, started by `scripts/test-cluster`
+//! (`scripts/test` does it). Server-side dry-run with strict field validation for every
+//! render, then the CPU, NVIDIA and ROCm renders applied for real until every workload
+//! is Ready. The cluster is shared, so each test works in its own namespace copy.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::process::Command;
+
+use common::{fixture_names, fixtures, stderr, stdout, uaiso};
+
+/// The test cluster's kubeconfig, or `None` (with a notice) when it is not running.
+fn cluster() -> Option<String> {
+    match std::env::var("UAISO_TEST_KUBECONFIG") {
+        Ok(k) => Some(k),
+        Err(_) => {
+            assert!(
+                std::env::var_os("UAISO_REQUIRE_CLUSTER").is_none(),
+                "UAISO_REQUIRE_CLUSTER is set but no test cluster is: run `scripts/test`"
+            );
+            eprintln!(
+                "notice: no test cluster (UAISO_TEST_KUBECONFIG); run `scripts/test` for the cluster tests"
+            );
+            None
+        }
+    }
+}
+
+fn kubectl(kubeconfig: &str, args: &[&str], input: Option<&str>) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .stdin(if input.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl from the test cluster's build is on PATH");
+    if let Some(text) = input {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A render, moved into its own namespace so tests sharing the cluster do not meet.
+fn render_in(host: &str, namespace: &str) -> String {
+    let dir = fixtures().join(host);
+    let out = uaiso(&["render", "--sysroot", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{host}: {}", stderr(&out));
+    stdout(&out)
+        .replace("namespace: uaiso\n", &format!("namespace: {namespace}\n"))
+        .replace("  name: uaiso\n", &format!("  name: {namespace}\n"))
+        .replace(".uaiso.svc", &format!(".{namespace}.svc"))
+        // Cluster-scoped objects get a per-test name too.
+        .replace(
+            "kind: RuntimeClass\nmetadata:\n  name: nvidia\n",
+            &format!("kind: RuntimeClass\nmetadata:\n  name: nvidia-{namespace}\n"),
+        )
+        .replace(
+            "runtimeClassName: nvidia\n",
+            &format!("runtimeClassName: nvidia-{namespace}\n"),
+        )
+}
+
+#[test]
+fn every_render_passes_server_side_strict_validation() {
+    let Some(kc) = cluster() else { return };
+    for host in fixture_names() {
+        let ns = format!("dry-{}", host.replace('.', "-"));
+        let yaml = render_in(&host, &ns);
+        // The namespace must exist for the namespaced objects' dry run.
+        let (ok, text) = kubectl(&kc, &["create", "namespace", &ns], None);
+        assert!(ok || text.contains("AlreadyExists"), "{text}");
+        let (ok, text) = kubectl(
+            &kc,
+            &[
+                "apply",
+                "--server-side",
+                "--dry-run=server",
+                "--validate=strict",
+                "--field-manager=uaiso",
+                "-f",
+                "-",
+            ],
+            Some(&yaml),
+        );
+        assert!(ok, "{host}: the API server refused the render:\n{text}");
+        let _ = kubectl(&kc, &["delete", "namespace", &ns, "--wait=false"], None);
+    }
+}
+
+/// Apply a render with its Secrets, and wait until every Deployment and DaemonSet in
+/// the namespace has rolled out.
+fn apply_and_wait(kc: &str, host: &str, ns: &str) {
+    let yaml = render_in(host, ns);
+    let (ok, text) = kubectl(
+        kc,
+        &["apply", "--server-side", "--field-manager=uaiso", "-f", "-"],
+        Some(&yaml),
+    );
+    assert!(ok, "{host}: {text}");
+    for (name, key) in [
+        ("llama-server-api-key", "api-key"),
+        ("grafana-admin", "password"),
+    ] {
+        let (ok, text) = kubectl(
+            kc,
+            &[
+                "-n",
+                ns,
+                "create",
+                "secret",
+                "generic",
+                name,
+                &format!("--from-literal={key}=test"),
+            ],
+            None,
+        );
+        assert!(ok, "{text}");
+    }
+    let (ok, text) = kubectl(
+        kc,
+        &["-n", ns, "get", "deployments,daemonsets", "-o", "name"],
+        None,
+    );
+    assert!(ok, "{text}");
+    let workloads: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    assert!(workloads.len() >= 5, "{host}: {workloads:?}");
+    for w in workloads {
+        let (ok, text) = kubectl(
+            kc,
+            &["-n", ns, "rollout", "status", w, "--timeout=120s"],
+            None,
+        );
+        assert!(ok, "{host}: {w} did not roll out:\n{text}");
+    }
+}
+
+#[test]
+fn cpu_nvidia_and_rocm_renders_roll_out() {
+    let Some(kc) = cluster() else { return };
+    for (host, ns) in [
+        ("kvm-guest-noavx2", "roll-cpu"),
+        ("x79-xeon-6x3060", "roll-nvidia"),
+        ("rx7900xtx-rocm", "roll-rocm"),
+    ] {
+        apply_and_wait(&kc, host, ns);
+        if host.starts_with("x79") {
+            // The fake node advertises 8 GPUs; llama-server asked for the box's six.
+            let (ok, text) = kubectl(
+                &kc,
+                &[
+                    "-n",
+                    ns,
+                    "get",
+                    "pods",
+                    "-l",
+                    "app.kubernetes.io/name=llama-server",
+                    "-o",
+                    "jsonpath={.items[0].spec.containers[0].resources.limits.nvidia\\.com/gpu}",
+                ],
+                None,
+            );
+            assert!(ok && text.trim() == "6", "{text}");
+        }
+        let _ = kubectl(&kc, &["delete", "namespace", ns, "--wait=false"], None);
+    }
+}
