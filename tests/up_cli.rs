@@ -169,6 +169,20 @@ fn up_up_reset_into_a_root() {
         stderr(&again)
     );
 
+    let before_switch = snapshot(&root);
+    let other = uaiso(&["up", "--yes", "--distro", "k0s", "--root", r]);
+    assert_eq!(other.status.code(), Some(1));
+    assert!(
+        stderr(&other).contains("uaiso installed k3s on this host"),
+        "{}",
+        stderr(&other)
+    );
+    assert_eq!(
+        snapshot(&root),
+        before_switch,
+        "switching distros changes nothing"
+    );
+
     let out = uaiso(&["reset", "--root", r]);
     assert_eq!(out.status.code(), Some(1), "no terminal and no --yes");
     assert!(

@@ -22,6 +22,10 @@ pub enum ExecError {
         "the receipt `{path}` cannot be read: {message}\nhint: it is JSON; fix or move it aside, then run `uaiso reset` again (nothing was changed)"
     )]
     BadReceipt { path: String, message: String },
+    #[error(
+        "uaiso installed {installed} on this host; it does not run two distributions side by side, so nothing was changed\nhint: `sudo uaiso reset` first, then `sudo uaiso up --distro {wanted}`"
+    )]
+    OtherDistro { installed: String, wanted: String },
     #[error(transparent)]
     Sys(#[from] sys::Error),
 }

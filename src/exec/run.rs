@@ -67,6 +67,15 @@ pub fn run(
     on_event: &mut dyn FnMut(Event),
 ) -> Result<RunReport, ExecError> {
     let earlier_receipt = load_receipt(host)?;
+    if let Some(r) = &earlier_receipt
+        && r.distro != plan.distro
+        && r.steps.iter().any(|e| e.state == State::Done)
+    {
+        return Err(ExecError::OtherDistro {
+            installed: r.distro.clone(),
+            wanted: plan.distro.clone(),
+        });
+    }
     let mut receipt = Receipt::new(&plan.distro, &plan.steps);
     if let Some(r) = &earlier_receipt {
         receipt.created_dirs = r.created_dirs.clone();
