@@ -78,3 +78,28 @@ impl SelectArgs {
         }
     }
 }
+
+/// Ask before changing the host, unless `--yes`; no terminal to ask on is a refusal.
+/// Then insist on root where the live host is changed.
+pub fn confirm_and_check_root(
+    question: &str,
+    yes: bool,
+    live: bool,
+    command: &str,
+) -> anyhow::Result<()> {
+    if !yes {
+        match crate::ui::prompt::confirm(question)? {
+            Some(true) => {}
+            Some(false) => anyhow::bail!("nothing was changed"),
+            None => anyhow::bail!(
+                "no terminal to ask on, so nothing was changed\nhint: pass `--yes` to {command} without asking"
+            ),
+        }
+    }
+    if live && !sys::live::is_root() {
+        anyhow::bail!(
+            "changing the host needs root, so nothing was changed\nhint: `sudo uaiso {command}`"
+        );
+    }
+    Ok(())
+}

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
-
 use crate::exec;
 use crate::sys::host::Host;
 use crate::{sys, ui};
@@ -40,22 +38,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             )
         })
         .count();
-    if !args.yes {
-        let q = format!(
-            "Take back {ours} change{} uaiso made to this host? Models stay.",
-            if ours == 1 { "" } else { "s" }
-        );
-        match ui::prompt::confirm(&q)? {
-            Some(true) => {}
-            Some(false) => bail!("nothing was changed"),
-            None => bail!(
-                "no terminal to ask on, so nothing was changed\nhint: pass `--yes` to reset without asking"
-            ),
-        }
-    }
-    if live && !sys::live::is_root() {
-        bail!("resetting the host needs root, so nothing was changed\nhint: `sudo uaiso reset`");
-    }
+    let question = format!(
+        "Take back {ours} change{} uaiso made to this host? Models stay.",
+        if ours == 1 { "" } else { "s" }
+    );
+    super::context::confirm_and_check_root(&question, args.yes, live, "reset")?;
     let report = exec::reset(&host, receipt, &mut |step| {
         ui::note(&format!("undo: {}", step.describe()))
     })?;

@@ -110,21 +110,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             list.join("\n")
         ));
     }
-    if !args.yes {
-        match ui::prompt::confirm(&format!(
-            "Make these {} changes to this host?",
-            plan.steps.len()
-        ))? {
-            Some(true) => {}
-            Some(false) => bail!("nothing was changed"),
-            None => bail!(
-                "no terminal to ask on, so nothing was changed\nhint: pass `--yes` to run without asking"
-            ),
-        }
-    }
-    if live && !sys::live::is_root() {
-        bail!("changing the host needs root, so nothing was changed\nhint: `sudo uaiso up`");
-    }
+    super::context::confirm_and_check_root(
+        &format!("Make these {} changes to this host?", plan.steps.len()),
+        args.yes,
+        live,
+        "up",
+    )?;
 
     let host = Host::at(&args.root);
     let host = host.with_downloader(Downloader::new().context("setting up downloads")?);
