@@ -16,6 +16,7 @@ pub mod cli;
 pub mod doctor;
 pub mod engine;
 pub mod exec;
+pub mod kube;
 pub mod plan;
 pub mod probe;
 pub mod profile;

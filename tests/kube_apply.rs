@@ -1,0 +1,177 @@
+//! `uaiso::kube` against the real test control plane (TESTING.md, tier 4; started by
+//! `scripts/test`): server-side apply, a re-apply that changes nothing, one changed
+//! value that re-rolls only its Deployment, Secrets created once, and a rollout that
+//! cannot finish failing with the reason. Each test uses its own namespace.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use common::fixtures;
+use uaiso::kube::Cluster;
+use uaiso::render::{self, Document, values::Options};
+
+fn cluster() -> Option<Cluster> {
+    match std::env::var("UAISO_TEST_KUBECONFIG") {
+        Ok(k) => Some(Cluster::connect(Some(Path::new(&k))).expect("the test cluster answers")),
+        Err(_) => {
+            assert!(
+                std::env::var_os("UAISO_REQUIRE_CLUSTER").is_none(),
+                "UAISO_REQUIRE_CLUSTER is set but no test cluster is: run `scripts/test`"
+            );
+            eprintln!(
+                "notice: no test cluster (UAISO_TEST_KUBECONFIG); run `scripts/test` for the cluster tests"
+            );
+            None
+        }
+    }
+}
+
+/// The render of a fixture host, moved into namespace `ns` (the cluster is shared).
+fn docs(host: &str, ns: &str, opts: &Options) -> Vec<Document> {
+    let raw = uaiso::sys::snapshot::collect(&uaiso::sys::snapshot::Source::Sysroot(
+        fixtures().join(host),
+    ))
+    .unwrap();
+    let facts = uaiso::probe::probe(&raw);
+    let sel = uaiso::profile::select(
+        &facts,
+        &uaiso::profile::bundled::profiles(),
+        &uaiso::profile::bundled::models(),
+        &Default::default(),
+    )
+    .unwrap();
+    render::render(&facts, &sel, None, opts)
+        .unwrap()
+        .into_iter()
+        .map(|mut d| {
+            d.yaml = d
+                .yaml
+                .replace("namespace: uaiso\n", &format!("namespace: {ns}\n"))
+                .replace("  name: uaiso\n", &format!("  name: {ns}\n"))
+                .replace(".uaiso.svc", &format!(".{ns}.svc"))
+                .replace(
+                    "runtimeClassName: nvidia\n",
+                    &format!("runtimeClassName: nvidia-{ns}\n"),
+                );
+            if d.kind == "RuntimeClass" {
+                d.yaml = d
+                    .yaml
+                    .replace("  name: nvidia\n", &format!("  name: nvidia-{ns}\n"));
+                d.name = format!("nvidia-{ns}");
+            }
+            if d.kind == "Namespace" {
+                d.name = ns.to_string();
+            }
+            if d.namespace.is_some() {
+                d.namespace = Some(ns.to_string());
+            }
+            d
+        })
+        .collect()
+}
+
+fn secrets(c: &Cluster, ns: &str) {
+    let labels = BTreeMap::from([(
+        "app.kubernetes.io/managed-by".to_string(),
+        "uaiso".to_string(),
+    )]);
+    c.ensure_secret(ns, "llama-server-api-key", "api-key", &labels, || {
+        "k".repeat(32)
+    })
+    .unwrap();
+    c.ensure_secret(ns, "grafana-admin", "password", &labels, || "p".repeat(24))
+        .unwrap();
+}
+
+#[test]
+fn apply_rolls_out_and_a_second_apply_changes_nothing() {
+    let Some(c) = cluster() else { return };
+    let ns = "kube-cpu";
+    let docs = docs("kvm-guest-noavx2", ns, &Options::default());
+    let first = c.apply(&docs).unwrap();
+    assert!(first.iter().all(|a| a.changed), "{first:?}");
+    secrets(&c, ns);
+    c.wait_for_rollouts(&docs, Duration::from_secs(120))
+        .unwrap();
+    let again = c.apply(&docs).unwrap();
+    let changed: Vec<_> = again.iter().filter(|a| a.changed).collect();
+    assert!(changed.is_empty(), "a re-apply changed {changed:?}");
+}
+
+#[test]
+fn one_changed_value_rerolls_only_its_deployment() {
+    let Some(c) = cluster() else { return };
+    let ns = "kube-one";
+    let plain = docs("kvm-guest-noavx2", ns, &Options::default());
+    c.apply(&plain).unwrap();
+    secrets(&c, ns);
+    c.wait_for_rollouts(&plain, Duration::from_secs(120))
+        .unwrap();
+    let allow = Options {
+        proxy_allowlist: vec![".huggingface.co".into()],
+    };
+    let changed: Vec<(String, String)> = c
+        .apply(&docs("kvm-guest-noavx2", ns, &allow))
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.changed)
+        .map(|a| (a.kind, a.name))
+        .collect();
+    assert_eq!(
+        changed,
+        vec![
+            ("ConfigMap".to_string(), "squid".to_string()),
+            ("Deployment".to_string(), "squid".to_string())
+        ]
+    );
+}
+
+#[test]
+fn generated_secrets_are_created_once() {
+    let Some(c) = cluster() else { return };
+    let ns = "kube-secret";
+    c.apply(&docs("kvm-guest-noavx2", ns, &Options::default())[..1])
+        .unwrap();
+    let labels = BTreeMap::new();
+    assert!(
+        c.ensure_secret(ns, "s", "k", &labels, || "first".into())
+            .unwrap()
+    );
+    assert!(
+        !c.ensure_secret(ns, "s", "k", &labels, || panic!("never generated twice"))
+            .unwrap()
+    );
+}
+
+#[test]
+fn a_rollout_that_cannot_finish_fails_with_the_reason() {
+    let Some(c) = cluster() else { return };
+    let ns = "kube-fail";
+    let docs: Vec<Document> = docs("x79-xeon-6x3060", ns, &Options::default())
+        .into_iter()
+        .map(|mut d| {
+            // More GPUs than the fake node has: the pod can never be scheduled.
+            d.yaml = d.yaml.replace("nvidia.com/gpu: 6", "nvidia.com/gpu: 64");
+            d
+        })
+        .collect();
+    c.apply(&docs).unwrap();
+    secrets(&c, ns);
+    let llama: Vec<Document> = docs
+        .into_iter()
+        .filter(|d| d.name == "llama-server")
+        .collect();
+    let err = c
+        .wait_for_rollouts(&llama, Duration::from_secs(10))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Deployment `kube-fail/llama-server` did not roll out within 10 s"),
+        "{err}"
+    );
+    assert!(err.contains("Insufficient nvidia.com/gpu"), "{err}");
+}
