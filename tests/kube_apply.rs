@@ -30,6 +30,12 @@ fn cluster() -> Option<Cluster> {
     }
 }
 
+/// A namespace of this run: tests share the cluster, and a reused cluster keeps what
+/// earlier runs left.
+fn unique(name: &str) -> String {
+    format!("{name}-{}", std::process::id())
+}
+
 /// The render of a fixture host, moved into namespace `ns` (the cluster is shared).
 fn docs(host: &str, ns: &str, opts: &Options) -> Vec<Document> {
     let raw = uaiso::sys::snapshot::collect(&uaiso::sys::snapshot::Source::Sysroot(
@@ -74,23 +80,40 @@ fn docs(host: &str, ns: &str, opts: &Options) -> Vec<Document> {
         .collect()
 }
 
+/// The generated Secrets, labelled as uaiso labels them.
 fn secrets(c: &Cluster, ns: &str) {
-    let labels = BTreeMap::from([(
-        "app.kubernetes.io/managed-by".to_string(),
-        "uaiso".to_string(),
-    )]);
-    c.ensure_secret(ns, "llama-server-api-key", "api-key", &labels, || {
-        "k".repeat(32)
-    })
+    let labels = |part_of: &str| {
+        BTreeMap::from([
+            (
+                "app.kubernetes.io/managed-by".to_string(),
+                "uaiso".to_string(),
+            ),
+            ("app.kubernetes.io/part-of".to_string(), part_of.to_string()),
+            (uaiso::kube::GENERATED.to_string(), "true".to_string()),
+        ])
+    };
+    c.ensure_secret(
+        ns,
+        "llama-server-api-key",
+        "api-key",
+        &labels("llama-server"),
+        || "k".repeat(32),
+    )
     .unwrap();
-    c.ensure_secret(ns, "grafana-admin", "password", &labels, || "p".repeat(24))
-        .unwrap();
+    c.ensure_secret(
+        ns,
+        "grafana-admin",
+        "password",
+        &labels("monitoring"),
+        || "p".repeat(24),
+    )
+    .unwrap();
 }
 
 #[test]
 fn apply_rolls_out_and_a_second_apply_changes_nothing() {
     let Some(c) = cluster() else { return };
-    let ns = "kube-cpu";
+    let ns = &unique("kube-cpu");
     let docs = docs("kvm-guest-noavx2", ns, &Options::default());
     let first = c.apply(&docs).unwrap();
     assert!(first.iter().all(|a| a.changed), "{first:?}");
@@ -105,7 +128,7 @@ fn apply_rolls_out_and_a_second_apply_changes_nothing() {
 #[test]
 fn one_changed_value_rerolls_only_its_deployment() {
     let Some(c) = cluster() else { return };
-    let ns = "kube-one";
+    let ns = &unique("kube-one");
     let plain = docs("kvm-guest-noavx2", ns, &Options::default());
     c.apply(&plain).unwrap();
     secrets(&c, ns);
@@ -133,7 +156,7 @@ fn one_changed_value_rerolls_only_its_deployment() {
 #[test]
 fn generated_secrets_are_created_once() {
     let Some(c) = cluster() else { return };
-    let ns = "kube-secret";
+    let ns = &unique("kube-secret");
     c.apply(&docs("kvm-guest-noavx2", ns, &Options::default())[..1])
         .unwrap();
     let labels = BTreeMap::new();
@@ -150,7 +173,7 @@ fn generated_secrets_are_created_once() {
 #[test]
 fn a_rollout_that_cannot_finish_fails_with_the_reason() {
     let Some(c) = cluster() else { return };
-    let ns = "kube-fail";
+    let ns = &unique("kube-fail");
     let docs: Vec<Document> = docs("x79-xeon-6x3060", ns, &Options::default())
         .into_iter()
         .map(|mut d| {
@@ -170,8 +193,76 @@ fn a_rollout_that_cannot_finish_fails_with_the_reason() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("Deployment `kube-fail/llama-server` did not roll out within 10 s"),
+        err.contains(&format!(
+            "Deployment `{ns}/llama-server` did not roll out within 10 s"
+        )),
         "{err}"
     );
     assert!(err.contains("Insufficient nvidia.com/gpu"), "{err}");
+}
+
+#[test]
+fn removing_a_component_deletes_exactly_its_objects() {
+    let Some(c) = cluster() else { return };
+    let ns = &unique("kube-prune");
+    let all = docs("kvm-guest-noavx2", ns, &Options::default());
+    c.apply(&all).unwrap();
+    secrets(&c, ns);
+    // Someone's own object in the same namespace, without uaiso's labels.
+    assert!(
+        c.ensure_secret(ns, "mine", "k", &BTreeMap::new(), || "v".into())
+            .unwrap()
+    );
+    let components: Vec<String> = ["base", "llama-server", "monitoring", "proxy"]
+        .map(String::from)
+        .to_vec();
+    let first = c
+        .prune(ns, &components, &all, Duration::from_secs(60))
+        .unwrap();
+    assert!(first.is_empty(), "nothing to prune yet: {first:?}");
+
+    let without: Vec<Document> = all
+        .iter()
+        .filter(|d| d.component != "proxy")
+        .cloned()
+        .collect();
+    let kept = &components[..3];
+    let pruned: Vec<(String, String)> = c
+        .prune(ns, kept, &without, Duration::from_secs(60))
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.kind, p.name))
+        .collect();
+    assert_eq!(
+        pruned,
+        vec![
+            ("ConfigMap".to_string(), "squid".to_string()),
+            ("Deployment".to_string(), "squid".to_string()),
+            ("Service".to_string(), "squid".to_string()),
+        ]
+    );
+    assert!(
+        c.prune(ns, kept, &without, Duration::from_secs(60))
+            .unwrap()
+            .is_empty()
+    );
+    // The unlabelled Secret and the generated ones are still there.
+    assert!(
+        !c.ensure_secret(ns, "mine", "k", &BTreeMap::new(), || panic!(
+            "it was deleted"
+        ))
+        .unwrap()
+    );
+    assert!(
+        !c.ensure_secret(
+            ns,
+            "llama-server-api-key",
+            "api-key",
+            &BTreeMap::new(),
+            || panic!("the key was deleted")
+        )
+        .unwrap()
+    );
+    c.wait_for_rollouts(&without, Duration::from_secs(120))
+        .unwrap();
 }

@@ -1,10 +1,11 @@
 //! THE ONLY code that talks to an API server: a client from a kubeconfig, server-side
-//! apply of rendered documents, Secrets created once, and rollout waits.
+//! apply of rendered documents, Secrets created once, rollout waits, and prune.
 //!
 //! The rest of uaiso is synchronous; a [`Cluster`] owns a small runtime and blocks on
 //! each call.
 
 mod apply;
+mod prune;
 mod wait;
 
 use std::path::Path;
@@ -12,6 +13,7 @@ use std::path::Path;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 pub use apply::Applied;
+pub use prune::{GENERATED, Pruned};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
