@@ -266,3 +266,59 @@ fn removing_a_component_deletes_exactly_its_objects() {
     c.wait_for_rollouts(&without, Duration::from_secs(120))
         .unwrap();
 }
+
+/// A CRD and an object of its kind in one apply: the CRD must be Established and the
+/// kind discovered before the object goes in.
+#[test]
+fn a_crd_is_established_before_its_objects() {
+    let Some(c) = cluster() else { return };
+    let ns = unique("kube-crd");
+    let doc = |api_version: &str, kind: &str, name: &str, namespace: Option<&str>, yaml: String| {
+        Document {
+            component: "test".into(),
+            template: "test.yaml".into(),
+            api_version: api_version.into(),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: namespace.map(str::to_string),
+            yaml,
+        }
+    };
+    let group = format!("{}.uaiso.test", ns.replace('-', ""));
+    let crd = format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.{group}\n  labels:\n    app.kubernetes.io/managed-by: uaiso\nspec:\n  group: {group}\n  scope: Namespaced\n  names:\n    plural: widgets\n    singular: widget\n    kind: Widget\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec:\n              type: object\n              properties:\n                size:\n                  type: integer\n"
+    );
+    let namespace = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n");
+    let widget = format!(
+        "apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: {ns}\nspec:\n  size: 3\n"
+    );
+    let docs = vec![
+        doc("v1", "Namespace", &ns, None, namespace),
+        doc(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            &format!("widgets.{group}"),
+            None,
+            crd,
+        ),
+        doc(
+            &format!("{group}/v1"),
+            "Widget",
+            "w",
+            Some(&ns),
+            widget.clone(),
+        ),
+    ];
+    let applied = c.apply(&docs).unwrap();
+    assert_eq!(applied.len(), 3);
+    // Strict validation applies to custom kinds too.
+    let bad = vec![doc(
+        &format!("{group}/v1"),
+        "Widget",
+        "w",
+        Some(&ns),
+        widget.replace("size: 3", "size: 3\n  colour: red"),
+    )];
+    let err = c.apply(&bad).unwrap_err().to_string();
+    assert!(err.contains("colour"), "{err}");
+}

@@ -74,6 +74,13 @@ impl Cluster {
                     .patch(&doc.name, &params, &Patch::Apply(&obj))
                     .await
                     .map_err(|e| object_error(doc, e))?;
+                if doc.kind == "CustomResourceDefinition" {
+                    self.wait_established(&doc.name)
+                        .await
+                        .map_err(|m| object_error(doc, m))?;
+                    // The new kind must be discoverable for the documents after it.
+                    kinds.clear();
+                }
                 out.push(Applied {
                     kind: doc.kind.clone(),
                     namespace: doc.namespace.clone(),
@@ -83,6 +90,29 @@ impl Cluster {
             }
             Ok(out)
         })
+    }
+
+    /// Wait until a CRD is Established, so that its kind can be served.
+    async fn wait_established(&self, name: &str) -> Result<(), String> {
+        use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+        let api: Api<CustomResourceDefinition> = Api::all(self.client.clone());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let crd = api.get(name).await.map_err(|e| e.to_string())?;
+            let established = crd
+                .status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True");
+            if established {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err("not Established after 60 s".to_string());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 
     /// Create Secret `name` with `key` set to `value()` unless it exists; an existing
