@@ -165,7 +165,7 @@ fn cpu_nvidia_and_rocm_renders_roll_out() {
     ] {
         apply_and_wait(&kc, host, ns);
         if host.starts_with("x79") {
-            // The fake node advertises 8 GPUs; llama-server asked for the box's six.
+            // The fake node advertises 32 GPUs; llama-server asked for the box's six.
             let (ok, text) = kubectl(
                 &kc,
                 &[

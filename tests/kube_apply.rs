@@ -111,6 +111,36 @@ fn secrets(c: &Cluster, ns: &str) {
 }
 
 #[test]
+fn the_distros_kubeconfig_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = uaiso::sys::host::Host::at(dir.path());
+    assert_eq!(uaiso::kube::distro_kubeconfig(&host), None);
+    std::fs::create_dir_all(dir.path().join("var/lib/uaiso")).unwrap();
+    std::fs::write(dir.path().join("var/lib/uaiso/k0s-admin.kubeconfig"), "").unwrap();
+    assert_eq!(
+        uaiso::kube::distro_kubeconfig(&host),
+        Some(dir.path().join("var/lib/uaiso/k0s-admin.kubeconfig"))
+    );
+    std::fs::create_dir_all(dir.path().join("etc/rancher/k3s")).unwrap();
+    std::fs::write(dir.path().join("etc/rancher/k3s/k3s.yaml"), "").unwrap();
+    assert_eq!(
+        uaiso::kube::distro_kubeconfig(&host),
+        Some(dir.path().join("etc/rancher/k3s/k3s.yaml"))
+    );
+}
+
+#[test]
+fn an_nvidia_render_rolls_out_through_the_library() {
+    let Some(c) = cluster() else { return };
+    let ns = &unique("kube-nvidia");
+    let docs = docs("x79-xeon-6x3060", ns, &Options::default());
+    c.apply(&docs).unwrap();
+    secrets(&c, ns);
+    c.wait_for_rollouts(&docs, Duration::from_secs(120))
+        .unwrap();
+}
+
+#[test]
 fn apply_rolls_out_and_a_second_apply_changes_nothing() {
     let Some(c) = cluster() else { return };
     let ns = &unique("kube-cpu");

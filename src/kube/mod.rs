@@ -41,13 +41,26 @@ pub enum KubeError {
     },
 }
 
+/// The admin kubeconfig of the distro uaiso installed on the host at `host`'s root
+/// (k3s's, else k0s's), as a path on this machine.
+pub fn distro_kubeconfig(host: &crate::sys::host::Host) -> Option<std::path::PathBuf> {
+    [
+        crate::engine::k3s::KUBECONFIG,
+        crate::engine::k0s::KUBECONFIG,
+    ]
+    .into_iter()
+    .find(|p| host.exists(p))
+    .map(|p| host.path(p))
+}
+
 pub struct Cluster {
     client: kube::Client,
     rt: tokio::runtime::Runtime,
 }
 
 impl Cluster {
-    /// Connect with `kubeconfig`, or the usual places (KUBECONFIG, ~/.kube/config).
+    /// Connect with `kubeconfig`, or the usual places (KUBECONFIG, ~/.kube/config);
+    /// on a box uaiso installed, pass [`distro_kubeconfig`].
     pub fn connect(kubeconfig: Option<&Path>) -> Result<Cluster, KubeError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
