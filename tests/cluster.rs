@@ -14,23 +14,6 @@ use std::process::Command;
 
 use common::{fixture_names, fixtures, stderr, stdout, uaiso};
 
-/// The test cluster's kubeconfig, or `None` (with a notice) when it is not running.
-fn cluster() -> Option<String> {
-    match std::env::var("UAISO_TEST_KUBECONFIG") {
-        Ok(k) => Some(k),
-        Err(_) => {
-            assert!(
-                std::env::var_os("UAISO_REQUIRE_CLUSTER").is_none(),
-                "UAISO_REQUIRE_CLUSTER is set but no test cluster is: run `scripts/test`"
-            );
-            eprintln!(
-                "notice: no test cluster (UAISO_TEST_KUBECONFIG); run `scripts/test` for the cluster tests"
-            );
-            None
-        }
-    }
-}
-
 fn kubectl(kubeconfig: &str, args: &[&str], input: Option<&str>) -> (bool, String) {
     use std::io::Write;
     let mut child = Command::new("kubectl")
@@ -68,24 +51,14 @@ fn render_in(host: &str, namespace: &str) -> String {
     let dir = fixtures().join(host);
     let out = uaiso(&["render", "--sysroot", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{host}: {}", stderr(&out));
-    stdout(&out)
-        .replace("namespace: uaiso\n", &format!("namespace: {namespace}\n"))
-        .replace("  name: uaiso\n", &format!("  name: {namespace}\n"))
-        .replace(".uaiso.svc", &format!(".{namespace}.svc"))
-        // Cluster-scoped objects get a per-test name too.
-        .replace(
-            "kind: RuntimeClass\nmetadata:\n  name: nvidia\n",
-            &format!("kind: RuntimeClass\nmetadata:\n  name: nvidia-{namespace}\n"),
-        )
-        .replace(
-            "runtimeClassName: nvidia\n",
-            &format!("runtimeClassName: nvidia-{namespace}\n"),
-        )
+    common::in_namespace(&stdout(&out), namespace)
 }
 
 #[test]
 fn every_render_passes_server_side_strict_validation() {
-    let Some(kc) = cluster() else { return };
+    let Some(kc) = common::test_kubeconfig() else {
+        return;
+    };
     for host in fixture_names() {
         let ns = format!("dry-{}", host.replace('.', "-"));
         let yaml = render_in(&host, &ns);
@@ -158,7 +131,9 @@ fn apply_and_wait(kc: &str, host: &str, ns: &str) {
 
 #[test]
 fn cpu_nvidia_and_rocm_renders_roll_out() {
-    let Some(kc) = cluster() else { return };
+    let Some(kc) = common::test_kubeconfig() else {
+        return;
+    };
     for (host, ns) in [
         ("kvm-guest-noavx2", "roll-cpu"),
         ("x79-xeon-6x3060", "roll-nvidia"),

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use common::http::Server;
-use common::{copy_tree, fixtures};
+use common::{copy_tree, fixtures, selection_for};
 use sha2::{Digest, Sha256};
 use uaiso::exec::{self, Event};
 use uaiso::plan::build::{PlanOptions, host_plan};
@@ -29,7 +29,6 @@ use uaiso::plan::{HostPlan, Step};
 use uaiso::sys::download::{Downloader, NoProgress};
 use uaiso::sys::host::Host;
 use uaiso::sys::runner::{Output, Runner};
-use uaiso::sys::snapshot::{self, Source};
 
 #[derive(Clone, Default)]
 struct FakeSystem {
@@ -162,20 +161,6 @@ fn assert_same_tree(
         "{context}: the tree differs from before:\n{}",
         diff.join("\n")
     );
-}
-
-/// The facts of a root and the automatic selection for it.
-fn selection_for(root: &Path) -> (uaiso::probe::HostFacts, uaiso::profile::Selection) {
-    let raw = snapshot::collect(&Source::Sysroot(root.to_path_buf())).unwrap();
-    let facts = uaiso::probe::probe(&raw);
-    let sel = uaiso::profile::select(
-        &facts,
-        &uaiso::profile::bundled::profiles(),
-        &uaiso::profile::bundled::models(),
-        &Default::default(),
-    )
-    .unwrap();
-    (facts, sel)
 }
 
 const K3S_BINARY: &[u8] = b"#!/bin/sh\n# stands in for the k3s binary\n";

@@ -15,19 +15,8 @@ use uaiso::kube::Cluster;
 use uaiso::render::{self, Document, values::Options};
 
 fn cluster() -> Option<Cluster> {
-    match std::env::var("UAISO_TEST_KUBECONFIG") {
-        Ok(k) => Some(Cluster::connect(Some(Path::new(&k))).expect("the test cluster answers")),
-        Err(_) => {
-            assert!(
-                std::env::var_os("UAISO_REQUIRE_CLUSTER").is_none(),
-                "UAISO_REQUIRE_CLUSTER is set but no test cluster is: run `scripts/test`"
-            );
-            eprintln!(
-                "notice: no test cluster (UAISO_TEST_KUBECONFIG); run `scripts/test` for the cluster tests"
-            );
-            None
-        }
-    }
+    let kubeconfig = common::test_kubeconfig()?;
+    Some(Cluster::connect(Some(Path::new(&kubeconfig))).expect("the test cluster answers"))
 }
 
 /// A namespace of this run: tests share the cluster, and a reused cluster keeps what
@@ -38,35 +27,13 @@ fn unique(name: &str) -> String {
 
 /// The render of a fixture host, moved into namespace `ns` (the cluster is shared).
 fn docs(host: &str, ns: &str, opts: &Options) -> Vec<Document> {
-    let raw = uaiso::sys::snapshot::collect(&uaiso::sys::snapshot::Source::Sysroot(
-        fixtures().join(host),
-    ))
-    .unwrap();
-    let facts = uaiso::probe::probe(&raw);
-    let sel = uaiso::profile::select(
-        &facts,
-        &uaiso::profile::bundled::profiles(),
-        &uaiso::profile::bundled::models(),
-        &Default::default(),
-    )
-    .unwrap();
+    let (facts, sel) = common::selection_for(&fixtures().join(host));
     render::render(&facts, &sel, None, opts)
         .unwrap()
         .into_iter()
         .map(|mut d| {
-            d.yaml = d
-                .yaml
-                .replace("namespace: uaiso\n", &format!("namespace: {ns}\n"))
-                .replace("  name: uaiso\n", &format!("  name: {ns}\n"))
-                .replace(".uaiso.svc", &format!(".{ns}.svc"))
-                .replace(
-                    "runtimeClassName: nvidia\n",
-                    &format!("runtimeClassName: nvidia-{ns}\n"),
-                );
+            d.yaml = common::in_namespace(&d.yaml, ns);
             if d.kind == "RuntimeClass" {
-                d.yaml = d
-                    .yaml
-                    .replace("  name: nvidia\n", &format!("  name: nvidia-{ns}\n"));
                 d.name = format!("nvidia-{ns}");
             }
             if d.kind == "Namespace" {

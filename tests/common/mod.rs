@@ -56,3 +56,51 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The facts of a host tree and the automatic selection for it.
+pub fn selection_for(root: &Path) -> (uaiso::probe::HostFacts, uaiso::profile::Selection) {
+    let source = uaiso::sys::snapshot::Source::Sysroot(root.to_path_buf());
+    let facts = uaiso::probe::probe(&uaiso::sys::snapshot::collect(&source).unwrap());
+    let sel = uaiso::profile::select(
+        &facts,
+        &uaiso::profile::bundled::profiles(),
+        &uaiso::profile::bundled::models(),
+        &Default::default(),
+    )
+    .unwrap();
+    (facts, sel)
+}
+
+/// The test cluster's kubeconfig (`scripts/test` starts it), or `None` with a notice
+/// when it is not running; `UAISO_REQUIRE_CLUSTER` turns its absence into a failure.
+pub fn test_kubeconfig() -> Option<String> {
+    match std::env::var("UAISO_TEST_KUBECONFIG") {
+        Ok(k) => Some(k),
+        Err(_) => {
+            assert!(
+                std::env::var_os("UAISO_REQUIRE_CLUSTER").is_none(),
+                "UAISO_REQUIRE_CLUSTER is set but no test cluster is: run `scripts/test`"
+            );
+            eprintln!(
+                "notice: no test cluster (UAISO_TEST_KUBECONFIG); run `scripts/test` for the cluster tests"
+            );
+            None
+        }
+    }
+}
+
+/// Rendered YAML moved from the `uaiso` namespace into `ns`, with the cluster-scoped
+/// RuntimeClass renamed to match: tests share one cluster.
+pub fn in_namespace(yaml: &str, ns: &str) -> String {
+    yaml.replace("namespace: uaiso\n", &format!("namespace: {ns}\n"))
+        .replace("  name: uaiso\n", &format!("  name: {ns}\n"))
+        .replace(".uaiso.svc", &format!(".{ns}.svc"))
+        .replace(
+            "kind: RuntimeClass\nmetadata:\n  name: nvidia\n",
+            &format!("kind: RuntimeClass\nmetadata:\n  name: nvidia-{ns}\n"),
+        )
+        .replace(
+            "runtimeClassName: nvidia\n",
+            &format!("runtimeClassName: nvidia-{ns}\n"),
+        )
+}
