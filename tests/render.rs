@@ -304,6 +304,7 @@ fn components_out_dir_and_refusals() {
         files,
         [
             "base.yaml",
+            "gpu-exporter.yaml",
             "llama-server.yaml",
             "monitoring.yaml",
             "nvidia-device-plugin.yaml",

@@ -33,6 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let wanted = (!args.components.is_empty()).then_some(args.components.as_slice());
     let opts = Options {
         proxy_allowlist: args.proxy_allow,
+        ..Options::default()
     };
     let docs = render::render(&facts, &selection, wanted, &opts)?;
     match &args.out {

@@ -40,6 +40,7 @@ pub const COMPONENTS: &[Bundled] = &[
         toml: include_str!("../../manifests/llama-server/component.toml"),
         templates: &[
             file!("llama-server", "deployment.yaml"),
+            file!("llama-server", "model-volume.yaml"),
             file!("llama-server", "service-account.yaml"),
             file!("llama-server", "service.yaml"),
         ],
@@ -48,7 +49,6 @@ pub const COMPONENTS: &[Bundled] = &[
         dir: "monitoring",
         toml: include_str!("../../manifests/monitoring/component.toml"),
         templates: &[
-            file!("monitoring", "dcgm-exporter.yaml"),
             file!("monitoring", "grafana-config.yaml"),
             file!("monitoring", "grafana.yaml"),
             file!("monitoring", "node-exporter.yaml"),
@@ -62,6 +62,34 @@ pub const COMPONENTS: &[Bundled] = &[
         templates: &[
             file!("proxy", "proxy-config.yaml"),
             file!("proxy", "squid.yaml"),
+        ],
+    },
+    Bundled {
+        dir: "gpu-exporter",
+        toml: include_str!("../../manifests/gpu-exporter/component.toml"),
+        templates: &[file!("gpu-exporter", "dcgm-exporter.yaml")],
+    },
+    Bundled {
+        dir: "open-webui",
+        toml: include_str!("../../manifests/open-webui/component.toml"),
+        templates: &[file!("open-webui", "open-webui.yaml")],
+    },
+    Bundled {
+        dir: "onedev",
+        toml: include_str!("../../manifests/onedev/component.toml"),
+        templates: &[file!("onedev", "onedev.yaml")],
+    },
+    Bundled {
+        dir: "argocd",
+        toml: include_str!("../../manifests/argocd/component.toml"),
+        templates: &[
+            file!("argocd", "application-controller.yaml"),
+            file!("argocd", "argocd-config.yaml"),
+            file!("argocd", "crds.yaml"),
+            file!("argocd", "rbac.yaml"),
+            file!("argocd", "redis.yaml"),
+            file!("argocd", "repo-server.yaml"),
+            file!("argocd", "server.yaml"),
         ],
     },
 ];

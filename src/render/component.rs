@@ -17,8 +17,64 @@ pub struct ComponentSpec {
     #[serde(default)]
     pub sized_by_model: bool,
     pub requires: Vec<String>,
+    /// A catalogue tool: `uaiso add`/`remove` take it on or off.
+    #[serde(default)]
+    pub tool: bool,
+    /// The only backends it makes sense on (empty: any).
+    #[serde(default)]
+    pub backends: Vec<String>,
+    /// What a removal deletes for good (its volumes), so `remove` asks first.
+    #[serde(default)]
+    pub data: Option<String>,
     /// Images by role, each pinned to a tag.
     pub images: BTreeMap<String, String>,
+    /// Secrets generated on the box when the component is applied, never rendered.
+    #[serde(default)]
+    pub secret: Vec<SecretSpec>,
+    /// What people open: a Service port, a NodePort on the box's loopback.
+    #[serde(default)]
+    pub endpoint: Vec<Endpoint>,
+}
+
+/// A Secret uaiso generates: `bytes` random bytes, hex or base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSpec {
+    pub name: String,
+    pub key: String,
+    pub bytes: usize,
+    pub encoding: Encoding,
+    /// Shown by `status --show-secrets` and in the summary of `up`.
+    pub what: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    Hex,
+    Base64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    pub service: String,
+    pub port: u16,
+    /// Fixed, so that URLs stay the same across re-installs; 30000-32767.
+    pub node_port: u16,
+    pub scheme: String,
+    pub what: String,
+}
+
+impl ComponentSpec {
+    pub fn runs_on(&self, backend: crate::profile::Backend) -> bool {
+        self.backends.is_empty() || self.backends.iter().any(|b| b == backend.as_str())
+    }
+}
+
+/// The bundled component named `name`.
+pub fn find(name: &str) -> Option<Component> {
+    all().into_iter().find(|c| c.spec.name == name)
 }
 
 /// A bundled component, parsed.
@@ -47,6 +103,12 @@ mod tests {
     #[test]
     fn bundled_components_are_well_formed() {
         let all = all();
+        let ports: Vec<u16> = all
+            .iter()
+            .flat_map(|c| c.spec.endpoint.iter().map(|e| e.node_port))
+            .collect();
+        let unique: std::collections::BTreeSet<_> = ports.iter().collect();
+        assert_eq!(unique.len(), ports.len(), "node ports are unique");
         for c in &all {
             assert_eq!(
                 c.spec.name, c.bundled.dir,
@@ -58,6 +120,14 @@ mod tests {
                     !tag.is_empty() && tag != "latest" && !tag.contains('/'),
                     "{}: {role} = {image} is not pinned",
                     c.spec.name
+                );
+            }
+            for e in &c.spec.endpoint {
+                assert!(
+                    (30000..=32767).contains(&e.node_port),
+                    "{}: {} node port",
+                    c.spec.name,
+                    e.service
                 );
             }
             for r in &c.spec.requires {

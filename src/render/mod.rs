@@ -75,6 +75,9 @@ pub fn default_components(sel: &Selection) -> Vec<String> {
     out.push("llama-server".into());
     if sel.profile.components.monitoring {
         out.push("monitoring".into());
+        if sel.profile.backend == Backend::Cuda {
+            out.push("gpu-exporter".into());
+        }
     }
     if sel.profile.components.proxy {
         out.push("proxy".into());
@@ -170,12 +173,27 @@ pub fn render(
     } else {
         None
     };
+    let node_ports: BTreeMap<&str, u16> = all
+        .iter()
+        .flat_map(|c| c.spec.endpoint.iter())
+        .map(|e| (e.service.as_str(), e.node_port))
+        .collect();
     let env = environment();
     let mut out = Vec::new();
     for component in all.iter().filter(|c| names.contains(&c.spec.name)) {
         let name = &component.spec.name;
         let mut ctx: BTreeMap<&str, Value> = BTreeMap::new();
-        ctx.insert("namespace", Value::from(values::NAMESPACE));
+        ctx.insert("namespace", Value::from(opts.namespace.as_str()));
+        ctx.insert(
+            "service_type",
+            Value::from(if opts.node_ports {
+                "NodePort"
+            } else {
+                "ClusterIP"
+            }),
+        );
+        ctx.insert("node_ports", Value::from(Serde(&node_ports)));
+        ctx.insert("components", Value::from(Serde(&names)));
         ctx.insert("images", Value::from(Serde(&component.spec.images)));
         if let Some(v) = &values {
             ctx.insert("llama", Value::from(Serde(&v.llama)));

@@ -18,10 +18,46 @@ pub const MODELS_HOST_PATH: &str = "/var/lib/uaiso/models";
 /// k3s's pod and service ranges, and loopback: the proxy's only clients.
 pub const PROXY_CLIENTS: [&str; 4] = ["10.42.0.0/16", "10.43.0.0/16", "127.0.0.0/8", "::1"];
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Domains the proxy may reach; empty means any.
     pub proxy_allowlist: Vec<String>,
+    pub namespace: String,
+    /// On a box uaiso installed: what people open is a NodePort, which kube-proxy binds
+    /// to loopback unless the stack is exposed. Elsewhere Services stay ClusterIP.
+    pub node_ports: bool,
+    /// On a cluster uaiso did not install: the model is downloaded by a Job into a
+    /// PersistentVolumeClaim, and no runtime class is assumed.
+    pub cluster_model: Option<ClusterModel>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            proxy_allowlist: Vec::new(),
+            namespace: NAMESPACE.to_string(),
+            node_ports: false,
+            cluster_model: None,
+        }
+    }
+}
+
+/// The model download a Job does inside the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterModel {
+    pub url: String,
+    pub sha256: String,
+}
+
+/// The Job and volume that hold the model in the cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelVolume {
+    pub claim: String,
+    pub size: String,
+    pub job: String,
+    pub url: String,
+    pub sha256: String,
+    pub file: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,11 +84,14 @@ pub struct Llama {
     pub dri: bool,
     pub models_mount: String,
     pub models_host_path: String,
+    /// `None`: the model is in the host's cache.
+    pub model_volume: Option<ModelVolume>,
+    /// The in-cluster base URL of the OpenAI-compatible API.
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Monitoring {
-    pub gpu_exporter: bool,
     pub retention_time: String,
     pub retention_size: String,
     pub data_size_limit: String,
@@ -66,6 +105,16 @@ pub struct Proxy {
     pub allowlist: Vec<String>,
     pub cache_mib: u64,
     pub cache_limit: String,
+}
+
+/// Eight hex digits of a sha256: names that change when what they hold does.
+fn short_id(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A Kubernetes memory quantity in MiB, rounded up.
@@ -95,7 +144,7 @@ pub fn values(facts: &HostFacts, sel: &Selection, opts: &Options) -> Result<Valu
     };
     let (runtime_class, gpu_resource) = match backend {
         Backend::Cuda => (
-            Some("nvidia".to_string()),
+            opts.cluster_model.is_none().then(|| "nvidia".to_string()),
             Some("nvidia.com/gpu".to_string()),
         ),
         Backend::Rocm => (None, Some("amd.com/gpu".to_string())),
@@ -123,8 +172,21 @@ pub fn values(facts: &HostFacts, sel: &Selection, opts: &Options) -> Result<Valu
         })
         .collect();
     let cache_mib = 2048;
+    let model_volume = opts.cluster_model.as_ref().map(|m| {
+        let id = &short_id(&format!("{}\n{}", m.url, m.sha256));
+        ModelVolume {
+            claim: "models".to_string(),
+            // Room for the partial file next to nothing else; the Job checks it first.
+            size: mebibytes(model.fit.weights_bytes + model.fit.weights_bytes / 20 + (256 << 20)),
+            job: format!("model-download-{id}"),
+            url: m.url.clone(),
+            sha256: m.sha256.clone(),
+            file: model.fit.file.clone(),
+        }
+    });
+    let ns = &opts.namespace;
     Ok(Values {
-        namespace: NAMESPACE.to_string(),
+        namespace: ns.clone(),
         llama: Llama {
             image: server.image.clone(),
             args: server.args.clone(),
@@ -144,9 +206,10 @@ pub fn values(facts: &HostFacts, sel: &Selection, opts: &Options) -> Result<Valu
             dri,
             models_mount: server::MODELS_MOUNT.to_string(),
             models_host_path: MODELS_HOST_PATH.to_string(),
+            model_volume,
+            url: format!("http://llama-server.{ns}.svc:{}/v1", server::PORT),
         },
         monitoring: Monitoring {
-            gpu_exporter: backend == Backend::Cuda,
             retention_time: "7d".to_string(),
             retention_size: "1GB".to_string(),
             data_size_limit: "2Gi".to_string(),
