@@ -404,6 +404,52 @@ impl Downloader {
         Ok(Ended::Complete)
     }
 
+    /// The sha256 Hugging Face states for a file in Git LFS: the `X-Linked-Etag` of the
+    /// redirect `/resolve/` answers with (asked with HEAD, the redirect not followed).
+    /// `None` when the server states none.
+    pub fn linked_sha256(&self, url: &str) -> Result<Option<String>, DownloadError> {
+        check_url(url)?;
+        let client = Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(READ_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| DownloadError::Client {
+                reason: error_chain(&e),
+            })?;
+        let mut retries = Retries::new(self);
+        loop {
+            let resp = match client.head(url).send() {
+                Ok(r) => r,
+                Err(e) => match network(url, &e) {
+                    Failure::Fatal(error) => return Err(error),
+                    Failure::Retry { error, wait } => {
+                        retries.failed(error, wait, false, url, &mut NoProgress)?;
+                        continue;
+                    }
+                },
+            };
+            let status = resp.status();
+            if !(status.is_success() || status.is_redirection()) {
+                match status_failure(url, status, &resp) {
+                    Failure::Fatal(error) => return Err(error),
+                    Failure::Retry { error, wait } => {
+                        retries.failed(error, wait, false, url, &mut NoProgress)?;
+                        continue;
+                    }
+                }
+            }
+            let linked = resp
+                .headers()
+                .get("x-linked-etag")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().trim_start_matches("W/").trim_matches('"').to_ascii_lowercase())
+                .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+            return Ok(linked);
+        }
+    }
+
     /// Small text files (a release's sha256 list): whole body, size-capped (1 MiB), same retries.
     pub fn fetch_text(&self, url: &str) -> Result<String, DownloadError> {
         check_url(url)?;

@@ -169,6 +169,22 @@ impl Host {
         }
     }
 
+    /// The regular files in a directory, with their sizes; none when it does not exist.
+    pub fn list_files(&self, abs: &str) -> Vec<(String, u64)> {
+        let Ok(dir) = std::fs::read_dir(self.path(abs)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, u64)> = dir
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let meta = e.metadata().ok().filter(|m| m.is_file())?;
+                Some((e.file_name().to_string_lossy().into_owned(), meta.len()))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     pub fn exists(&self, abs: &str) -> bool {
         std::fs::symlink_metadata(self.path(abs)).is_ok()
     }

@@ -57,3 +57,11 @@ pub fn proxy_env() -> BTreeMap<String, String> {
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
+
+/// `HF_ENDPOINT`, as huggingface_hub reads it: a mirror of huggingface.co.
+pub fn hf_endpoint() -> Option<String> {
+    std::env::var("HF_ENDPOINT")
+        .ok()
+        .map(|v| v.trim_end_matches('/').to_string())
+        .filter(|v| !v.is_empty())
+}

@@ -9,6 +9,7 @@ pub mod fs;
 pub mod host;
 pub mod live;
 pub mod nvml;
+pub mod random;
 pub mod reader;
 pub mod runner;
 pub mod snapshot;
@@ -46,6 +47,11 @@ pub enum Error {
     NoDownloader,
     #[error(transparent)]
     Download(#[from] download::DownloadError),
+    #[error("cannot get random bytes from the kernel: {source}")]
+    Random {
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot read `{path}`: {source}")]
     Read {
         path: PathBuf,
@@ -65,6 +71,7 @@ impl Error {
             Error::Write { .. }
             | Error::Command { .. }
             | Error::NoDownloader
+            | Error::Random { .. }
             | Error::Download(_) => false,
         }
     }
