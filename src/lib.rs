@@ -13,6 +13,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cli;
+pub mod deploy;
 pub mod doctor;
 pub mod engine;
 pub mod exec;
@@ -21,6 +22,7 @@ pub mod plan;
 pub mod probe;
 pub mod profile;
 pub mod render;
+pub mod stack;
 pub mod sys;
 pub mod ui;
 pub mod units;

@@ -214,7 +214,7 @@ fn removing_a_component_deletes_exactly_its_objects() {
         .map(String::from)
         .to_vec();
     let first = c
-        .prune(ns, &components, &all, Duration::from_secs(60))
+        .prune(ns, &components, &all, false, Duration::from_secs(60))
         .unwrap();
     assert!(first.is_empty(), "nothing to prune yet: {first:?}");
 
@@ -225,7 +225,7 @@ fn removing_a_component_deletes_exactly_its_objects() {
         .collect();
     let kept = &components[..3];
     let pruned: Vec<(String, String)> = c
-        .prune(ns, kept, &without, Duration::from_secs(60))
+        .prune(ns, kept, &without, false, Duration::from_secs(60))
         .unwrap()
         .into_iter()
         .map(|p| (p.kind, p.name))
@@ -239,7 +239,7 @@ fn removing_a_component_deletes_exactly_its_objects() {
         ]
     );
     assert!(
-        c.prune(ns, kept, &without, Duration::from_secs(60))
+        c.prune(ns, kept, &without, false, Duration::from_secs(60))
             .unwrap()
             .is_empty()
     );

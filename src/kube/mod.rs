@@ -4,7 +4,9 @@
 //! The rest of uaiso is synchronous; a [`Cluster`] owns a small runtime and blocks on
 //! each call.
 
+mod access;
 mod apply;
+mod info;
 mod prune;
 mod wait;
 
@@ -12,8 +14,10 @@ use std::path::Path;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
+pub use access::Need;
 pub use apply::Applied;
-pub use prune::{GENERATED, Pruned};
+pub use info::{NodeInfo, Workload};
+pub use prune::{GENERATED, MODEL_CACHE, Pruned, prune_needs};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
@@ -25,6 +29,15 @@ pub enum KubeError {
         "cannot reach the cluster: {message}\nhint: is it running? `kubectl cluster-info` with the same kubeconfig tells"
     )]
     Unreachable { message: String },
+    #[error(
+        "the cluster rejected the credentials: {message}\nhint: the token or certificate in the kubeconfig may have expired; `kubectl auth whoami` tells"
+    )]
+    Unauthorized { message: String },
+    #[error(
+        "the credentials lack rights uaiso needs, so nothing was changed:\n  {}\nhint: ask the cluster's admin for a Role (and, for the cluster-wide ones, a ClusterRole) with these verbs, or use an admin kubeconfig",
+        missing.join("\n  ")
+    )]
+    MissingRights { missing: Vec<String> },
     #[error("{kind} `{name}`: {message}")]
     Object {
         kind: String,
@@ -39,6 +52,40 @@ pub enum KubeError {
         timeout_s: u64,
         reason: String,
     },
+}
+
+/// A client error, sorted into what the user can act on: the server is not there, it
+/// does not accept the credentials, or one object failed.
+fn classify(e: kube::Error, kind: &str, name: &str) -> KubeError {
+    match e {
+        kube::Error::Api(s) if s.code == 401 => KubeError::Unauthorized { message: s.message },
+        kube::Error::Api(s) if s.code == 403 => KubeError::MissingRights {
+            missing: vec![s.message],
+        },
+        kube::Error::Api(s) => KubeError::Object {
+            kind: kind.to_string(),
+            name: name.to_string(),
+            message: s.message,
+        },
+        other => KubeError::Unreachable {
+            message: error_chain(&other),
+        },
+    }
+}
+
+/// The error and its causes on one line: "connection refused" is in the innermost.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
 }
 
 /// The admin kubeconfig of the distro uaiso installed on the host at `host`'s root

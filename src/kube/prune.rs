@@ -14,15 +14,46 @@ use crate::render::Document;
 
 /// The kinds uaiso's components contain. Namespaces are never pruned: a person's own
 /// objects may live in them.
-const KINDS: [(&str, &str, &str); 7] = [
+/// CustomResourceDefinitions are never pruned either: deleting one deletes every
+/// object of its kind, which people create themselves (Argo CD's Applications).
+const KINDS: [(&str, &str, &str); 14] = [
     ("apps", "v1", "Deployment"),
     ("apps", "v1", "DaemonSet"),
+    ("apps", "v1", "StatefulSet"),
+    ("batch", "v1", "Job"),
     ("", "v1", "Service"),
     ("", "v1", "ConfigMap"),
     ("", "v1", "Secret"),
     ("", "v1", "ServiceAccount"),
+    ("", "v1", "PersistentVolumeClaim"),
+    ("rbac.authorization.k8s.io", "v1", "Role"),
+    ("rbac.authorization.k8s.io", "v1", "RoleBinding"),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"),
     ("node.k8s.io", "v1", "RuntimeClass"),
 ];
+
+/// What prune lists and deletes in the namespace, for the rights check. Cluster-scoped
+/// kinds are skipped where they cannot be listed, so they are needed only for what the
+/// render itself contains.
+pub fn prune_needs() -> Vec<super::Need> {
+    KINDS
+        .iter()
+        .filter(|(_, _, kind)| !matches!(*kind, "ClusterRole" | "ClusterRoleBinding" | "RuntimeClass"))
+        .flat_map(|(group, version, kind)| {
+            let api_version = if group.is_empty() {
+                version.to_string()
+            } else {
+                format!("{group}/{version}")
+            };
+            ["list", "delete"].map(|verb| super::Need::new(verb, &api_version, kind))
+        })
+        .collect()
+}
+
+/// On a model's PersistentVolumeClaim: a model cache, kept like the host's unless
+/// models are purged.
+pub const MODEL_CACHE: &str = "uaiso.io/model-cache";
 
 /// Secrets uaiso generates carry this label: they outlive every re-render and go only
 /// with their component.
@@ -47,6 +78,7 @@ impl Cluster {
         namespace: &str,
         components: &[String],
         docs: &[Document],
+        purge_models: bool,
         timeout: Duration,
     ) -> Result<Vec<Pruned>, KubeError> {
         let wanted: BTreeSet<(String, String)> = docs
@@ -76,10 +108,14 @@ impl Cluster {
                         format!("app.kubernetes.io/managed-by=uaiso,{INSTALL}={namespace}"),
                     ),
                 };
-                let list = api
-                    .list(&ListParams::default().labels(&selector))
-                    .await
-                    .map_err(|e| err(kind, "*", e))?;
+                let list = match api.list(&ListParams::default().labels(&selector)).await {
+                    Ok(list) => list,
+                    // Credentials without cluster-wide rights cannot have made such objects.
+                    Err(kube::Error::Api(s)) if s.code == 403 && caps.scope == Scope::Cluster => {
+                        continue;
+                    }
+                    Err(e) => return Err(err(kind, "*", e)),
+                };
                 for obj in list.items {
                     let name = obj.metadata.name.clone().unwrap_or_default();
                     let labels = obj.metadata.labels.clone().unwrap_or_default();
@@ -89,7 +125,10 @@ impl Cluster {
                         .unwrap_or_default();
                     let component_wanted = components.contains(&part_of);
                     let generated = labels.get(GENERATED).is_some_and(|v| v == "true");
-                    let keep = if generated {
+                    let cache = labels.get(MODEL_CACHE).is_some_and(|v| v == "true");
+                    let keep = if cache && !purge_models {
+                        true
+                    } else if generated {
                         component_wanted
                     } else {
                         component_wanted && wanted.contains(&(kind.to_string(), name.clone()))

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
 
@@ -42,6 +43,38 @@ fn daemonset_done(d: &DaemonSet) -> bool {
     generation <= status.observed_generation.unwrap_or(0)
         && status.updated_number_scheduled.unwrap_or(0) >= status.desired_number_scheduled
         && status.number_available.unwrap_or(0) >= status.desired_number_scheduled
+}
+
+fn statefulset_done(d: &StatefulSet) -> bool {
+    let (Some(spec), Some(status)) = (&d.spec, &d.status) else {
+        return false;
+    };
+    let wanted = spec.replicas.unwrap_or(1);
+    d.metadata.generation.unwrap_or(0) <= status.observed_generation.unwrap_or(0)
+        && status.ready_replicas.unwrap_or(0) >= wanted
+        && status.updated_replicas.unwrap_or(0) >= wanted
+}
+
+/// A Job is done when Complete; Failed is final, with the controller's reason.
+fn job_done(j: &Job) -> Result<bool, String> {
+    let conditions = j.status.iter().flat_map(|s| s.conditions.iter().flatten());
+    for c in conditions {
+        if c.status != "True" {
+            continue;
+        }
+        match c.type_.as_str() {
+            "Complete" => return Ok(true),
+            "Failed" => {
+                return Err(format!(
+                    "it failed: {} {}",
+                    c.reason.clone().unwrap_or_default(),
+                    c.message.clone().unwrap_or_default()
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(false)
 }
 
 /// Why the pods of a workload are not ready, in a line.
@@ -92,7 +125,7 @@ impl Cluster {
         self.rt.block_on(async {
             for doc in docs
                 .iter()
-                .filter(|d| matches!(d.kind.as_str(), "Deployment" | "DaemonSet"))
+                .filter(|d| matches!(d.kind.as_str(), "Deployment" | "DaemonSet" | "StatefulSet"))
             {
                 let ns = doc
                     .namespace
@@ -103,6 +136,13 @@ impl Cluster {
                         let api: Api<Deployment> = Api::namespaced(self.client.clone(), &ns);
                         match api.get_opt(&doc.name).await {
                             Ok(Some(d)) => deployment_done(&d),
+                            Ok(None) => Err("it does not exist".to_string()),
+                            Err(e) => Err(e.to_string()),
+                        }
+                    } else if doc.kind == "StatefulSet" {
+                        let api: Api<StatefulSet> = Api::namespaced(self.client.clone(), &ns);
+                        match api.get_opt(&doc.name).await {
+                            Ok(Some(d)) => Ok(statefulset_done(&d)),
                             Ok(None) => Err("it does not exist".to_string()),
                             Err(e) => Err(e.to_string()),
                         }
@@ -132,6 +172,53 @@ impl Cluster {
                         name: doc.name.clone(),
                         timeout_s: timeout.as_secs(),
                         reason: failure,
+                    });
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Wait until every Job among `docs` is Complete; `tick` is called about every 30 s
+    /// with the Job's name while it runs (a model download takes long).
+    pub fn wait_for_jobs(
+        &self,
+        docs: &[Document],
+        timeout: Duration,
+        tick: &mut dyn FnMut(&str),
+    ) -> Result<(), KubeError> {
+        let deadline = Instant::now() + timeout;
+        self.rt.block_on(async {
+            for doc in docs.iter().filter(|d| d.kind == "Job") {
+                let ns = doc.namespace.clone().unwrap_or_else(|| "default".to_string());
+                let api: Api<Job> = Api::namespaced(self.client.clone(), &ns);
+                let mut last_tick = Instant::now();
+                loop {
+                    let state = match api.get_opt(&doc.name).await {
+                        Ok(Some(j)) => job_done(&j),
+                        Ok(None) => Err("it does not exist".to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let reason = match state {
+                        Ok(true) => break,
+                        Ok(false) if Instant::now() < deadline => {
+                            if last_tick.elapsed() >= Duration::from_secs(30) {
+                                last_tick = Instant::now();
+                                tick(&doc.name);
+                            }
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                            continue;
+                        }
+                        Ok(false) => "it is still running".to_string(),
+                        Err(reason) => reason,
+                    };
+                    let pods = pod_reason(&self.client, &ns, &doc.name).await;
+                    return Err(KubeError::Rollout {
+                        kind: "Job".into(),
+                        namespace: ns,
+                        name: doc.name.clone(),
+                        timeout_s: timeout.as_secs(),
+                        reason: format!("{reason}; {pods}"),
                     });
                 }
             }

@@ -1,0 +1,297 @@
+//! What `status` and `up` read from a cluster: the server's version, the nodes and
+//! their GPUs, uaiso's workloads with their pods' restarts, one ConfigMap or Secret key,
+//! and the install's namespace.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Secret};
+use kube::api::{Api, DeleteParams, ListParams};
+
+use super::{Cluster, KubeError};
+
+const MANAGED: &str = "app.kubernetes.io/managed-by=uaiso";
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NodeInfo {
+    pub name: String,
+    pub ready: bool,
+    pub kubelet_version: String,
+    pub os_image: String,
+    /// Allocatable memory in bytes.
+    pub memory_bytes: u64,
+    /// Allocatable extended resources such as `nvidia.com/gpu`, by name.
+    pub gpus: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Workload {
+    pub component: String,
+    pub kind: String,
+    pub name: String,
+    pub desired: i32,
+    pub ready: i32,
+    pub restarts: i32,
+    /// Why pods are not ready, when some are not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
+}
+
+fn api_error(kind: &str, name: &str, e: kube::Error) -> KubeError {
+    super::classify(e, kind, name)
+}
+
+/// `1Gi`, `512Mi`, `1000000k`, plain bytes.
+fn quantity_bytes(q: &str) -> u64 {
+    let units: [(&str, u64); 10] = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("Ti", 1 << 40),
+        ("k", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+        ("m", 0),
+        ("", 1),
+    ];
+    for (suffix, factor) in units {
+        if let Some(n) = q.strip_suffix(suffix)
+            && let Ok(v) = n.parse::<u64>()
+        {
+            return v * factor;
+        }
+    }
+    0
+}
+
+impl Cluster {
+    /// The API server's version (`v1.36.4+k3s1`); also the cheapest proof that the
+    /// cluster answers and the credentials are accepted.
+    pub fn server_version(&self) -> Result<String, KubeError> {
+        self.rt.block_on(async {
+            self.client
+                .apiserver_version()
+                .await
+                .map(|v| v.git_version)
+                .map_err(|e| api_error("Version", "/version", e))
+        })
+    }
+
+    pub fn nodes(&self) -> Result<Vec<NodeInfo>, KubeError> {
+        self.rt.block_on(async {
+            let api: Api<Node> = Api::all(self.client.clone());
+            let list = api
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| api_error("Node", "*", e))?;
+            Ok(list
+                .items
+                .into_iter()
+                .map(|n| {
+                    let status = n.status.unwrap_or_default();
+                    let ready = status
+                        .conditions
+                        .iter()
+                        .flatten()
+                        .any(|c| c.type_ == "Ready" && c.status == "True");
+                    let alloc = status.allocatable.unwrap_or_default();
+                    let gpus = alloc
+                        .iter()
+                        .filter(|(k, _)| k.ends_with("/gpu"))
+                        .map(|(k, v)| (k.clone(), v.0.parse().unwrap_or(0)))
+                        .filter(|(_, v)| *v > 0)
+                        .collect();
+                    let info = status.node_info.unwrap_or_default();
+                    NodeInfo {
+                        name: n.metadata.name.unwrap_or_default(),
+                        ready,
+                        kubelet_version: info.kubelet_version,
+                        os_image: info.os_image,
+                        memory_bytes: alloc.get("memory").map_or(0, |q| quantity_bytes(&q.0)),
+                        gpus,
+                    }
+                })
+                .collect())
+        })
+    }
+
+    /// uaiso's Deployments, DaemonSets, StatefulSets and Jobs in `namespace`.
+    pub fn workloads(&self, namespace: &str) -> Result<Vec<Workload>, KubeError> {
+        self.rt.block_on(async {
+            let lp = ListParams::default().labels(MANAGED);
+            let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+            let pods = pods
+                .list(&lp)
+                .await
+                .map_err(|e| api_error("Pod", "*", e))?
+                .items;
+            let mut out = Vec::new();
+            let mut push = |kind: &str, meta: &kube::api::ObjectMeta, desired: i32, ready: i32| {
+                let labels = meta.labels.clone().unwrap_or_default();
+                let name = meta.name.clone().unwrap_or_default();
+                let app = labels.get("app.kubernetes.io/name").cloned().unwrap_or_default();
+                let mine: Vec<&Pod> = pods
+                    .iter()
+                    .filter(|p| {
+                        p.metadata
+                            .labels
+                            .as_ref()
+                            .and_then(|l| l.get("app.kubernetes.io/name"))
+                            == Some(&app)
+                    })
+                    .collect();
+                let restarts = mine
+                    .iter()
+                    .flat_map(|p| p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()))
+                    .map(|c| c.restart_count)
+                    .sum();
+                let waiting = mine
+                    .iter()
+                    .flat_map(|p| p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()))
+                    .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
+                out.push(Workload {
+                    component: labels
+                        .get("app.kubernetes.io/part-of")
+                        .cloned()
+                        .unwrap_or_default(),
+                    kind: kind.to_string(),
+                    name,
+                    desired,
+                    ready,
+                    restarts,
+                    waiting: if ready < desired { waiting } else { None },
+                });
+            };
+            let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), namespace);
+            for d in deployments.list(&lp).await.map_err(|e| api_error("Deployment", "*", e))?.items {
+                let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+                let ready = d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+                push("Deployment", &d.metadata, desired, ready);
+            }
+            let sets: Api<StatefulSet> = Api::namespaced(self.client.clone(), namespace);
+            for d in sets.list(&lp).await.map_err(|e| api_error("StatefulSet", "*", e))?.items {
+                let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+                let ready = d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+                push("StatefulSet", &d.metadata, desired, ready);
+            }
+            let daemons: Api<DaemonSet> = Api::namespaced(self.client.clone(), namespace);
+            for d in daemons.list(&lp).await.map_err(|e| api_error("DaemonSet", "*", e))?.items {
+                let s = d.status.clone().unwrap_or_default();
+                push("DaemonSet", &d.metadata, s.desired_number_scheduled, s.number_ready);
+            }
+            let jobs: Api<Job> = Api::namespaced(self.client.clone(), namespace);
+            for j in jobs.list(&lp).await.map_err(|e| api_error("Job", "*", e))?.items {
+                let s = j.status.clone().unwrap_or_default();
+                push("Job", &j.metadata, 1, s.succeeded.unwrap_or(0).min(1));
+            }
+            Ok(out)
+        })
+    }
+
+    /// One key of a ConfigMap; `None` when the ConfigMap or the key is missing.
+    pub fn config_map_value(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+    ) -> Result<Option<String>, KubeError> {
+        self.rt.block_on(async {
+            let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
+            let cm = api
+                .get_opt(name)
+                .await
+                .map_err(|e| api_error("ConfigMap", name, e))?;
+            Ok(cm.and_then(|c| c.data?.get(key).cloned()))
+        })
+    }
+
+    /// One key of a Secret, decoded; `None` when it is missing.
+    pub fn secret_value(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+    ) -> Result<Option<String>, KubeError> {
+        self.rt.block_on(async {
+            let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+            let s = api
+                .get_opt(name)
+                .await
+                .map_err(|e| api_error("Secret", name, e))?;
+            Ok(s.and_then(|s| s.data?.get(key).map(|b| String::from_utf8_lossy(&b.0).into_owned())))
+        })
+    }
+
+    /// The model volumes uaiso keeps in `namespace` (PersistentVolumeClaims labelled as
+    /// model caches).
+    pub fn model_caches(&self, namespace: &str) -> Result<Vec<String>, KubeError> {
+        use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+        self.rt.block_on(async {
+            let api: Api<PersistentVolumeClaim> = Api::namespaced(self.client.clone(), namespace);
+            let lp = ListParams::default().labels(&format!("{MANAGED},{}=true", super::MODEL_CACHE));
+            let list = api
+                .list(&lp)
+                .await
+                .map_err(|e| api_error("PersistentVolumeClaim", "*", e))?;
+            Ok(list.items.into_iter().filter_map(|p| p.metadata.name).collect())
+        })
+    }
+
+    /// The namespace's labels; `None` when it does not exist.
+    pub fn namespace_labels(
+        &self,
+        namespace: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, KubeError> {
+        self.rt.block_on(async {
+            let api: Api<Namespace> = Api::all(self.client.clone());
+            let ns = api
+                .get_opt(namespace)
+                .await
+                .map_err(|e| api_error("Namespace", namespace, e))?;
+            Ok(ns.map(|n| n.metadata.labels.unwrap_or_default()))
+        })
+    }
+
+    /// Delete a namespace and wait until it is gone.
+    pub fn delete_namespace(&self, namespace: &str, timeout: Duration) -> Result<(), KubeError> {
+        self.rt.block_on(async {
+            let api: Api<Namespace> = Api::all(self.client.clone());
+            match api.delete(namespace, &DeleteParams::default()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
+                Err(e) => return Err(api_error("Namespace", namespace, e)),
+            }
+            let deadline = Instant::now() + timeout;
+            loop {
+                match api.get_opt(namespace).await {
+                    Ok(None) => return Ok(()),
+                    Ok(Some(_)) if Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(300)).await
+                    }
+                    Ok(Some(_)) => {
+                        return Err(KubeError::Object {
+                            kind: "Namespace".into(),
+                            name: namespace.into(),
+                            message: format!("still there {} s after it was deleted", timeout.as_secs()),
+                        });
+                    }
+                    Err(e) => return Err(api_error("Namespace", namespace, e)),
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quantities() {
+        assert_eq!(super::quantity_bytes("1Gi"), 1 << 30);
+        assert_eq!(super::quantity_bytes("16318340Ki"), 16318340 << 10);
+        assert_eq!(super::quantity_bytes("2000000000"), 2_000_000_000);
+        assert_eq!(super::quantity_bytes("nonsense"), 0);
+    }
+}
