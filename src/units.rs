@@ -19,6 +19,25 @@ pub fn bytes(n: u64) -> String {
 
 pub const GIB: u64 = 1 << 30;
 
+/// A Kubernetes quantity in bytes: `1Gi`, `512Mi`, `1000k`, `2e9`-free plain numbers;
+/// `None` for what is not one.
+pub fn quantity(q: &str) -> Option<u64> {
+    const SUFFIXES: [(&str, u64); 9] = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("Ti", 1 << 40),
+        ("k", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+        ("", 1),
+    ];
+    SUFFIXES
+        .iter()
+        .find_map(|(suffix, factor)| Some(q.strip_suffix(suffix)?.parse::<u64>().ok()? * factor))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -26,5 +45,9 @@ mod tests {
         assert_eq!(super::bytes(512), "512 B");
         assert_eq!(super::bytes(12884901888), "12.0 GiB");
         assert_eq!(super::bytes(1536 * 1024 * 1024), "1.5 GiB");
+        assert_eq!(super::quantity("1Gi"), Some(1 << 30));
+        assert_eq!(super::quantity("16318340Ki"), Some(16318340 << 10));
+        assert_eq!(super::quantity("2000000000"), Some(2_000_000_000));
+        assert_eq!(super::quantity("100m"), None);
     }
 }

@@ -75,6 +75,7 @@ impl SelectArgs {
         Overrides {
             profile: self.profile.clone(),
             model: self.model.clone(),
+            cached: Vec::new(),
         }
     }
 }

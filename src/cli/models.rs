@@ -50,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         &[],
         &Overrides {
             profile,
-            model: None,
+            ..Overrides::default()
         },
     )?;
     let fitting: Vec<fit::Fit> = models

@@ -43,30 +43,6 @@ fn api_error(kind: &str, name: &str, e: kube::Error) -> KubeError {
     super::classify(e, kind, name)
 }
 
-/// `1Gi`, `512Mi`, `1000000k`, plain bytes.
-fn quantity_bytes(q: &str) -> u64 {
-    let units: [(&str, u64); 10] = [
-        ("Ki", 1 << 10),
-        ("Mi", 1 << 20),
-        ("Gi", 1 << 30),
-        ("Ti", 1 << 40),
-        ("k", 1_000),
-        ("M", 1_000_000),
-        ("G", 1_000_000_000),
-        ("T", 1_000_000_000_000),
-        ("m", 0),
-        ("", 1),
-    ];
-    for (suffix, factor) in units {
-        if let Some(n) = q.strip_suffix(suffix)
-            && let Ok(v) = n.parse::<u64>()
-        {
-            return v * factor;
-        }
-    }
-    0
-}
-
 impl Cluster {
     /// The API server's version (`v1.36.4+k3s1`); also the cheapest proof that the
     /// cluster answers and the credentials are accepted.
@@ -110,7 +86,7 @@ impl Cluster {
                         ready,
                         kubelet_version: info.kubelet_version,
                         os_image: info.os_image,
-                        memory_bytes: alloc.get("memory").map_or(0, |q| quantity_bytes(&q.0)),
+                        memory_bytes: alloc.get("memory").and_then(|q| crate::units::quantity(&q.0)).unwrap_or(0),
                         gpus,
                     }
                 })
@@ -282,16 +258,5 @@ impl Cluster {
                 }
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn quantities() {
-        assert_eq!(super::quantity_bytes("1Gi"), 1 << 30);
-        assert_eq!(super::quantity_bytes("16318340Ki"), 16318340 << 10);
-        assert_eq!(super::quantity_bytes("2000000000"), 2_000_000_000);
-        assert_eq!(super::quantity_bytes("nonsense"), 0);
     }
 }

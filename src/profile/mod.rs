@@ -26,6 +26,8 @@ pub struct Overrides {
     pub profile: Option<String>,
     /// `id` or `id:QUANT`.
     pub model: Option<String>,
+    /// Files already in the model cache, with their sizes: they need no free disk.
+    pub cached: Vec<(String, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +48,9 @@ pub struct ModelChoice {
     pub params_b: f64,
     pub licence: String,
     pub url: String,
+    /// Pinned in the catalogue; else it comes from the server when downloading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     pub fit: Fit,
 }
 
@@ -123,7 +128,10 @@ pub fn select(
                     .join(", "),
             })?;
     let budget = budget::budget(facts, &profile);
-    let disk_free = facts.disk.avail_bytes;
+    // A file already in the cache takes no more room; counting the whole cache as free
+    // lets the choice of a first `up` that stopped after its download stand.
+    let cached_bytes: u64 = overrides.cached.iter().map(|(_, b)| b).sum();
+    let disk_free = facts.disk.avail_bytes.map(|d| d + cached_bytes);
     let mut warnings = Vec::new();
     let mut model_reasons = Vec::new();
 
@@ -242,6 +250,7 @@ pub fn select(
         params_b: m.params_b,
         licence: m.licence.clone(),
         url: m.quant(&f.quant).map(|q| m.url(q)).unwrap_or_default(),
+        sha256: m.quant(&f.quant).and_then(|q| q.sha256.clone()),
         fit: f,
     });
     Ok(Selection {

@@ -29,6 +29,10 @@ pub struct Quant {
     pub name: String,
     pub file: String,
     pub bytes: u64,
+    /// The file's sha256, when the catalogue pins it; otherwise Hugging Face's
+    /// `X-Linked-Etag` is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 impl Model {

@@ -2,6 +2,9 @@
 //! cluster (a ConfigMap), the components a selection and the user's `add`/`remove`
 //! imply, and the catalogue's refusals.
 
+pub mod metrics;
+pub mod settings;
+
 use serde::{Deserialize, Serialize};
 
 use crate::profile::{Backend, Selection};

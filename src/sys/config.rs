@@ -48,3 +48,19 @@ pub fn model_files(root: &Path) -> Result<Vec<Loaded>, Error> {
         .map(|p| read(p))
         .collect()
 }
+
+/// The settings file: `explicit` when given (it must exist), else
+/// `<root>/etc/uaiso/uaiso.toml` when it exists.
+pub fn settings_file(root: &Path, explicit: Option<&Path>) -> Result<Option<Loaded>, Error> {
+    match explicit {
+        Some(path) => read(path).map(Some),
+        None => {
+            let path = root.join("etc/uaiso/uaiso.toml");
+            if path.is_file() {
+                read(&path).map(Some)
+            } else {
+                Ok(None)
+            }
+        }
+    }
+}

@@ -514,6 +514,43 @@ impl Downloader {
     }
 }
 
+/// One quick GET of a small text (a `/metrics` page), with a bearer token: no retries,
+/// no proxy (it is a service on this box), `timeout` for the whole exchange.
+pub fn get_text(url: &str, bearer: Option<&str>, timeout: Duration) -> Result<String, DownloadError> {
+    check_url(url)?;
+    let client = Client::builder()
+        .user_agent(USER_AGENT)
+        .timeout(timeout)
+        .no_proxy()
+        .build()
+        .map_err(|e| DownloadError::Client {
+            reason: error_chain(&e),
+        })?;
+    let mut req = client.get(url);
+    if let Some(token) = bearer {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().map_err(|e| DownloadError::Network {
+        url: url.to_string(),
+        reason: error_chain(&e),
+    })?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(DownloadError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+        });
+    }
+    let mut body = Vec::new();
+    resp.take(TEXT_LIMIT)
+        .read_to_end(&mut body)
+        .map_err(|e| DownloadError::Network {
+            url: url.to_string(),
+            reason: error_chain(&e),
+        })?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
 /// Parse a `sha256sum`-style list (`<hex>  <name>` or `<hex> *<name>`) and return the hash for `name`.
 pub fn sha256_from_list(list: &str, name: &str) -> Option<String> {
     list.lines().find_map(|line| {
