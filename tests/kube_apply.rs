@@ -133,6 +133,7 @@ fn one_changed_value_rerolls_only_its_deployment() {
         .unwrap();
     let allow = Options {
         proxy_allowlist: vec![".huggingface.co".into()],
+        ..Options::default()
     };
     let changed: Vec<(String, String)> = c
         .apply(&docs("kvm-guest-noavx2", ns, &allow))

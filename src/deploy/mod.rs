@@ -102,8 +102,14 @@ pub fn needs(docs: &[Document]) -> BTreeSet<Need> {
 fn secret_labels(name: &str, component: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), name.to_string()),
-        ("app.kubernetes.io/part-of".to_string(), component.to_string()),
-        ("app.kubernetes.io/managed-by".to_string(), "uaiso".to_string()),
+        (
+            "app.kubernetes.io/part-of".to_string(),
+            component.to_string(),
+        ),
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            "uaiso".to_string(),
+        ),
         (crate::kube::GENERATED.to_string(), "true".to_string()),
     ])
 }
@@ -155,15 +161,17 @@ pub fn converge(
             }
         }
     }
-    let (model, rest): (Vec<Document>, Vec<Document>) = rest
-        .into_iter()
-        .partition(|d| d.component == "llama-server" && matches!(d.kind.as_str(), "Job" | "PersistentVolumeClaim"));
+    let (model, rest): (Vec<Document>, Vec<Document>) = rest.into_iter().partition(|d| {
+        d.component == "llama-server" && matches!(d.kind.as_str(), "Job" | "PersistentVolumeClaim")
+    });
     if !model.is_empty() {
         out.applied.extend(cluster.apply(&model)?);
         if let Some(job) = model.iter().find(|d| d.kind == "Job") {
             on(Event::WaitingForModel(&job.name));
         }
-        cluster.wait_for_jobs(&model, waits.model, &mut |name| on(Event::StillDownloading(name)))?;
+        cluster.wait_for_jobs(&model, waits.model, &mut |name| {
+            on(Event::StillDownloading(name))
+        })?;
     }
     out.applied.extend(cluster.apply(&rest)?);
     out.pruned = cluster.prune(namespace, components, docs, false, waits.rollout)?;

@@ -86,7 +86,10 @@ impl Cluster {
                         ready,
                         kubelet_version: info.kubelet_version,
                         os_image: info.os_image,
-                        memory_bytes: alloc.get("memory").and_then(|q| crate::units::quantity(&q.0)).unwrap_or(0),
+                        memory_bytes: alloc
+                            .get("memory")
+                            .and_then(|q| crate::units::quantity(&q.0))
+                            .unwrap_or(0),
                         gpus,
                     }
                 })
@@ -108,7 +111,10 @@ impl Cluster {
             let mut push = |kind: &str, meta: &kube::api::ObjectMeta, desired: i32, ready: i32| {
                 let labels = meta.labels.clone().unwrap_or_default();
                 let name = meta.name.clone().unwrap_or_default();
-                let app = labels.get("app.kubernetes.io/name").cloned().unwrap_or_default();
+                let app = labels
+                    .get("app.kubernetes.io/name")
+                    .cloned()
+                    .unwrap_or_default();
                 let mine: Vec<&Pod> = pods
                     .iter()
                     .filter(|p| {
@@ -121,12 +127,20 @@ impl Cluster {
                     .collect();
                 let restarts = mine
                     .iter()
-                    .flat_map(|p| p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()))
+                    .flat_map(|p| {
+                        p.status
+                            .iter()
+                            .flat_map(|s| s.container_statuses.iter().flatten())
+                    })
                     .map(|c| c.restart_count)
                     .sum();
                 let waiting = mine
                     .iter()
-                    .flat_map(|p| p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()))
+                    .flat_map(|p| {
+                        p.status
+                            .iter()
+                            .flat_map(|s| s.container_statuses.iter().flatten())
+                    })
                     .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
                 out.push(Workload {
                     component: labels
@@ -142,24 +156,57 @@ impl Cluster {
                 });
             };
             let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), namespace);
-            for d in deployments.list(&lp).await.map_err(|e| api_error("Deployment", "*", e))?.items {
+            for d in deployments
+                .list(&lp)
+                .await
+                .map_err(|e| api_error("Deployment", "*", e))?
+                .items
+            {
                 let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-                let ready = d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+                let ready = d
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.ready_replicas)
+                    .unwrap_or(0);
                 push("Deployment", &d.metadata, desired, ready);
             }
             let sets: Api<StatefulSet> = Api::namespaced(self.client.clone(), namespace);
-            for d in sets.list(&lp).await.map_err(|e| api_error("StatefulSet", "*", e))?.items {
+            for d in sets
+                .list(&lp)
+                .await
+                .map_err(|e| api_error("StatefulSet", "*", e))?
+                .items
+            {
                 let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-                let ready = d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+                let ready = d
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.ready_replicas)
+                    .unwrap_or(0);
                 push("StatefulSet", &d.metadata, desired, ready);
             }
             let daemons: Api<DaemonSet> = Api::namespaced(self.client.clone(), namespace);
-            for d in daemons.list(&lp).await.map_err(|e| api_error("DaemonSet", "*", e))?.items {
+            for d in daemons
+                .list(&lp)
+                .await
+                .map_err(|e| api_error("DaemonSet", "*", e))?
+                .items
+            {
                 let s = d.status.clone().unwrap_or_default();
-                push("DaemonSet", &d.metadata, s.desired_number_scheduled, s.number_ready);
+                push(
+                    "DaemonSet",
+                    &d.metadata,
+                    s.desired_number_scheduled,
+                    s.number_ready,
+                );
             }
             let jobs: Api<Job> = Api::namespaced(self.client.clone(), namespace);
-            for j in jobs.list(&lp).await.map_err(|e| api_error("Job", "*", e))?.items {
+            for j in jobs
+                .list(&lp)
+                .await
+                .map_err(|e| api_error("Job", "*", e))?
+                .items
+            {
                 let s = j.status.clone().unwrap_or_default();
                 push("Job", &j.metadata, 1, s.succeeded.unwrap_or(0).min(1));
             }
@@ -197,7 +244,11 @@ impl Cluster {
                 .get_opt(name)
                 .await
                 .map_err(|e| api_error("Secret", name, e))?;
-            Ok(s.and_then(|s| s.data?.get(key).map(|b| String::from_utf8_lossy(&b.0).into_owned())))
+            Ok(s.and_then(|s| {
+                s.data?
+                    .get(key)
+                    .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+            }))
         })
     }
 
@@ -207,12 +258,17 @@ impl Cluster {
         use k8s_openapi::api::core::v1::PersistentVolumeClaim;
         self.rt.block_on(async {
             let api: Api<PersistentVolumeClaim> = Api::namespaced(self.client.clone(), namespace);
-            let lp = ListParams::default().labels(&format!("{MANAGED},{}=true", super::MODEL_CACHE));
+            let lp =
+                ListParams::default().labels(&format!("{MANAGED},{}=true", super::MODEL_CACHE));
             let list = api
                 .list(&lp)
                 .await
                 .map_err(|e| api_error("PersistentVolumeClaim", "*", e))?;
-            Ok(list.items.into_iter().filter_map(|p| p.metadata.name).collect())
+            Ok(list
+                .items
+                .into_iter()
+                .filter_map(|p| p.metadata.name)
+                .collect())
         })
     }
 
@@ -251,7 +307,10 @@ impl Cluster {
                         return Err(KubeError::Object {
                             kind: "Namespace".into(),
                             name: namespace.into(),
-                            message: format!("still there {} s after it was deleted", timeout.as_secs()),
+                            message: format!(
+                                "still there {} s after it was deleted",
+                                timeout.as_secs()
+                            ),
                         });
                     }
                     Err(e) => return Err(api_error("Namespace", namespace, e)),

@@ -39,7 +39,9 @@ const KINDS: [(&str, &str, &str); 14] = [
 pub fn prune_needs() -> Vec<super::Need> {
     KINDS
         .iter()
-        .filter(|(_, _, kind)| !matches!(*kind, "ClusterRole" | "ClusterRoleBinding" | "RuntimeClass"))
+        .filter(|(_, _, kind)| {
+            !matches!(*kind, "ClusterRole" | "ClusterRoleBinding" | "RuntimeClass")
+        })
         .flat_map(|(group, version, kind)| {
             let api_version = if group.is_empty() {
                 version.to_string()

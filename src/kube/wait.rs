@@ -190,7 +190,10 @@ impl Cluster {
         let deadline = Instant::now() + timeout;
         self.rt.block_on(async {
             for doc in docs.iter().filter(|d| d.kind == "Job") {
-                let ns = doc.namespace.clone().unwrap_or_else(|| "default".to_string());
+                let ns = doc
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".to_string());
                 let api: Api<Job> = Api::namespaced(self.client.clone(), &ns);
                 let mut last_tick = Instant::now();
                 loop {

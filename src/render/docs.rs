@@ -46,6 +46,27 @@ fn kind_rank(kind: &str) -> usize {
         .unwrap_or(KIND_ORDER.len())
 }
 
+/// The memory the workloads among `docs` request, in bytes: every container of every
+/// replica (a DaemonSet counts once: this is one node). Jobs run and finish, so they
+/// do not count.
+pub fn requested_memory(docs: &[Document]) -> u64 {
+    docs.iter()
+        .filter(|d| matches!(d.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet"))
+        .filter_map(|d| serde_saphyr::from_str::<Value>(&d.yaml).ok())
+        .map(|v| {
+            let replicas = v["spec"]["replicas"].as_u64().unwrap_or(1);
+            let per_pod: u64 = v["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["resources"]["requests"]["memory"].as_str())
+                .filter_map(crate::units::quantity)
+                .sum();
+            replicas * per_pod
+        })
+        .sum()
+}
+
 pub fn sort(docs: &mut [Document]) {
     docs.sort_by(|a, b| {
         (kind_rank(&a.kind), &a.name, &a.template).cmp(&(kind_rank(&b.kind), &b.name, &b.template))
@@ -59,6 +80,8 @@ fn empty_field(value: &Value, path: &str) -> Option<String> {
         Value::Object(map) => map
             .iter()
             .find_map(|(k, v)| empty_field(v, &format!("{path}.{k}"))),
+        // RBAC names the core API group with the empty string.
+        Value::Array(_) if path.ends_with(".apiGroups") => None,
         Value::Array(items) => items
             .iter()
             .enumerate()

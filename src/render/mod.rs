@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::probe::HostFacts;
 use crate::profile::{Backend, Selection};
-pub use docs::Document;
+pub use docs::{Document, requested_memory};
 use values::Values;
 
 /// The Kubernetes version of the k3s release uaiso pins (v1.36.4+k3s1): what the

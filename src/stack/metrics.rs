@@ -57,7 +57,10 @@ mod tests {
         assert_eq!(live.requests_deferred, Some(0.0));
         assert_eq!(live.prompt_tokens_total, Some(1042.0));
         assert_eq!(live.generated_tokens_total, Some(512.0));
-        assert_eq!(super::parse("llamacpp:prompt_tokens_seconds_x 3\n").prompt_tokens_per_s, None);
+        assert_eq!(
+            super::parse("llamacpp:prompt_tokens_seconds_x 3\n").prompt_tokens_per_s,
+            None
+        );
         assert_eq!(super::parse("").requests_processing, None);
     }
 }

@@ -32,6 +32,9 @@ pub struct Record {
     pub profile: String,
     /// `id:QUANT`; none when no model fitted.
     pub model: Option<String>,
+    /// The model file's sha256, as verified when it was first downloaded.
+    #[serde(default)]
+    pub model_sha256: Option<String>,
     /// Tools the user added beyond the profile's.
     pub added: Vec<String>,
     /// The profile's components the user removed.
@@ -47,6 +50,7 @@ impl Record {
             mode,
             profile: sel.profile.name.clone(),
             model: model_spec(sel),
+            model_sha256: None,
             added: Vec::new(),
             removed: Vec::new(),
             components: Vec::new(),
@@ -93,7 +97,9 @@ impl Record {
 
 /// `id:QUANT` of the selection's model.
 pub fn model_spec(sel: &Selection) -> Option<String> {
-    sel.model.as_ref().map(|m| format!("{}:{}", m.id, m.fit.quant))
+    sel.model
+        .as_ref()
+        .map(|m| format!("{}:{}", m.id, m.fit.quant))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,7 +125,10 @@ pub enum StackError {
 
 /// The catalogue's tools, in render order.
 pub fn tools() -> Vec<Component> {
-    component::all().into_iter().filter(|c| c.spec.tool).collect()
+    component::all()
+        .into_iter()
+        .filter(|c| c.spec.tool)
+        .collect()
 }
 
 fn find_tool(name: &str) -> Result<Component, StackError> {
@@ -194,12 +203,18 @@ pub fn add(record: &mut Record, sel: &Selection, name: &str) -> Result<Added, St
         return Ok(Added::Present);
     }
     let before = record.components.clone();
-    record.removed.retain(|r| r != name && !tool.spec.requires.contains(r));
-    if !render::default_components(sel).iter().any(|c| c == name) && !record.added.iter().any(|a| a == name) {
+    record
+        .removed
+        .retain(|r| r != name && !tool.spec.requires.contains(r));
+    if !render::default_components(sel).iter().any(|c| c == name)
+        && !record.added.iter().any(|a| a == name)
+    {
         record.added.push(name.to_string());
     }
     let after = wanted(sel, record.mode, &record.added, &record.removed);
-    Ok(Added::New(after.into_iter().filter(|c| !before.contains(c)).collect()))
+    Ok(Added::New(
+        after.into_iter().filter(|c| !before.contains(c)).collect(),
+    ))
 }
 
 /// What `remove` does to the record.
@@ -254,4 +269,57 @@ fn check_backend(tool: &Component, sel: &Selection) -> Result<(), StackError> {
         profile: sel.profile.name.clone(),
         backend: backend.as_str().to_string(),
     })
+}
+
+/// How to reach one endpoint of an installed component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Access {
+    pub component: String,
+    pub service: String,
+    pub what: String,
+    pub url: String,
+    /// What to run first to reach it, if anything (a port-forward).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+}
+
+/// The endpoints of `components`: on a box uaiso installed, NodePorts on loopback;
+/// elsewhere, a port-forward to the ClusterIP Service.
+pub fn access(components: &[String], mode: Mode, namespace: &str) -> Vec<Access> {
+    component::all()
+        .into_iter()
+        .filter(|c| components.contains(&c.spec.name))
+        .flat_map(|c| {
+            let name = c.spec.name.clone();
+            c.spec.endpoint.into_iter().map(move |e| {
+                let suffix = if e.service == "llama-server" {
+                    "/v1"
+                } else {
+                    ""
+                };
+                let (url, via) = match mode {
+                    Mode::Host => (
+                        format!("{}://127.0.0.1:{}{suffix}", e.scheme, e.node_port),
+                        None,
+                    ),
+                    Mode::Cluster => (
+                        format!("{}://127.0.0.1:{}{suffix}", e.scheme, e.port.max(1024)),
+                        Some(format!(
+                            "kubectl -n {namespace} port-forward svc/{} {}:{}",
+                            e.service,
+                            e.port.max(1024),
+                            e.port
+                        )),
+                    ),
+                };
+                Access {
+                    component: name.clone(),
+                    service: e.service,
+                    what: e.what,
+                    url,
+                    via,
+                }
+            })
+        })
+        .collect()
 }

@@ -57,7 +57,9 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, SettingsError> {
 pub fn check_namespace(ns: &str) -> Result<(), String> {
     let ok = !ns.is_empty()
         && ns.len() <= 63
-        && ns.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !ns.starts_with('-')
         && !ns.ends_with('-');
     if ok {
@@ -75,12 +77,20 @@ mod tests {
 
     #[test]
     fn parses_and_refuses_with_the_line() {
-        let s = parse("u.toml", "profile = \"cpu\"\nmodel = \"qwen2.5-7b-instruct:Q4_K_M\"\n").unwrap();
+        let s = parse(
+            "u.toml",
+            "profile = \"cpu\"\nmodel = \"qwen2.5-7b-instruct:Q4_K_M\"\n",
+        )
+        .unwrap();
         assert_eq!(s.profile.as_deref(), Some("cpu"));
-        let e = parse("u.toml", "profil = \"cpu\"\n").unwrap_err().to_string();
+        let e = parse("u.toml", "profil = \"cpu\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("settings file `u.toml`:"), "{e}");
         assert!(e.contains("profil"), "{e}");
-        let e = parse("u.toml", "distro = \"k8s\"\n").unwrap_err().to_string();
+        let e = parse("u.toml", "distro = \"k8s\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`k3s` or `k0s`"), "{e}");
         assert!(parse("u.toml", "namespace = \"Bad_NS\"\n").is_err());
     }

@@ -444,7 +444,12 @@ impl Downloader {
                 .headers()
                 .get("x-linked-etag")
                 .and_then(|v| v.to_str().ok())
-                .map(|v| v.trim().trim_start_matches("W/").trim_matches('"').to_ascii_lowercase())
+                .map(|v| {
+                    v.trim()
+                        .trim_start_matches("W/")
+                        .trim_matches('"')
+                        .to_ascii_lowercase()
+                })
                 .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
             return Ok(linked);
         }
@@ -516,7 +521,11 @@ impl Downloader {
 
 /// One quick GET of a small text (a `/metrics` page), with a bearer token: no retries,
 /// no proxy (it is a service on this box), `timeout` for the whole exchange.
-pub fn get_text(url: &str, bearer: Option<&str>, timeout: Duration) -> Result<String, DownloadError> {
+pub fn get_text(
+    url: &str,
+    bearer: Option<&str>,
+    timeout: Duration,
+) -> Result<String, DownloadError> {
     check_url(url)?;
     let client = Client::builder()
         .user_agent(USER_AGENT)

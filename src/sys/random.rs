@@ -9,10 +9,11 @@ pub fn token(n: usize, base64: bool) -> Result<String, Error> {
     let mut buf = vec![0u8; n];
     let mut filled = 0;
     while filled < n {
-        filled += rustix::rand::getrandom(&mut buf[filled..], rustix::rand::GetRandomFlags::empty())
-            .map_err(|e| Error::Random {
-                source: std::io::Error::from(e),
-            })?;
+        filled +=
+            rustix::rand::getrandom(&mut buf[filled..], rustix::rand::GetRandomFlags::empty())
+                .map_err(|e| Error::Random {
+                    source: std::io::Error::from(e),
+                })?;
     }
     Ok(if base64 {
         base64::engine::general_purpose::STANDARD.encode(&buf)
