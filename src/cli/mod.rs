@@ -2,14 +2,17 @@
 //! Glue only; the logic lives in the pure modules.
 
 mod add;
+mod cluster;
 mod completions;
 mod context;
 mod doctor;
 mod models;
 mod plan;
 mod profile;
+mod remove;
 mod render;
 mod reset;
+mod status;
 mod up;
 
 use std::process::ExitCode;
@@ -45,11 +48,16 @@ enum Command {
     Models(models::Args),
     /// Print the Kubernetes manifests for this box, to apply to a cluster yourself.
     Render(render::Args),
-    /// The catalogue of components (`--list`).
+    /// Add a tool from the catalogue (`--list` shows it).
     Add(add::Args),
-    /// Prepare this host and install Kubernetes (k3s, or k0s with `--distro k0s`).
+    /// Remove a tool.
+    Remove(remove::Args),
+    /// Install everything: the host, Kubernetes (k3s, or k0s), the model and the stack;
+    /// or, with `--kubeconfig`, the stack on a cluster of your own.
     Up(up::Args),
-    /// Take back everything `up` changed on this host; models are kept.
+    /// The cluster, the components, the model, live figures and where things listen.
+    Status(status::Args),
+    /// Take it all down: the stack, then what `up` changed on this host; models are kept.
     Reset(reset::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::Args),
@@ -79,6 +87,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Models(args) => models::run(args),
         Command::Render(args) => render::run(args),
         Command::Add(args) => add::run(args),
+        Command::Remove(args) => remove::run(args),
+        Command::Status(args) => status::run(args),
         Command::Up(args) => up::run(args),
         Command::Reset(args) => reset::run(args),
         Command::Completions(args) => completions::run(args),

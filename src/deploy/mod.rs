@@ -207,11 +207,12 @@ pub fn teardown(
         ..Teardown::default()
     };
     out.kept = cluster.model_caches(namespace)?;
-    if out.kept.is_empty() && !namespace_is_foreign(cluster, namespace)? {
-        if cluster.namespace_labels(namespace)?.is_some() {
-            cluster.delete_namespace(namespace, timeout)?;
-            out.namespace_deleted = true;
-        }
+    if out.kept.is_empty()
+        && !namespace_is_foreign(cluster, namespace)?
+        && cluster.namespace_labels(namespace)?.is_some()
+    {
+        cluster.delete_namespace(namespace, timeout)?;
+        out.namespace_deleted = true;
     }
     Ok(out)
 }

@@ -53,3 +53,20 @@ pub fn save_receipt(host: &Host, receipt: &mut Receipt) -> Result<(), ExecError>
     }
     Ok(())
 }
+
+/// Directories made beside the plan (the model cache): recorded, so that `reset` takes
+/// them back when they are empty.
+pub fn record_created_dirs(host: &Host, dirs: &[String]) -> Result<(), ExecError> {
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    if let Some(mut receipt) = load_receipt(host)? {
+        for d in dirs {
+            if !receipt.created_dirs.contains(d) {
+                receipt.created_dirs.push(d.clone());
+            }
+        }
+        save_receipt(host, &mut receipt)?;
+    }
+    Ok(())
+}

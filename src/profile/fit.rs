@@ -156,11 +156,13 @@ mod tests {
                     name: "Q4_K_M".into(),
                     file: "m4.gguf".into(),
                     bytes: 4_000_000_000,
+                    sha256: None,
                 },
                 Quant {
                     name: "Q8_0".into(),
                     file: "m8.gguf".into(),
                     bytes: 8_000_000_000,
+                    sha256: None,
                 },
             ],
         }

@@ -44,8 +44,11 @@ pub struct SecretSpec {
     pub key: String,
     pub bytes: usize,
     pub encoding: Encoding,
-    /// Shown by `status --show-secrets` and in the summary of `up`.
+    /// Shown by `status --show-secrets`.
     pub what: String,
+    /// A login people need: printed once, when it is generated.
+    #[serde(default)]
+    pub show_once: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -131,6 +131,11 @@ pub fn tools() -> Vec<Component> {
         .collect()
 }
 
+/// The catalogue tool named `name`, or why there is none.
+pub fn tool(name: &str) -> Result<Component, StackError> {
+    find_tool(name)
+}
+
 fn find_tool(name: &str) -> Result<Component, StackError> {
     match component::find(name) {
         Some(c) if c.spec.tool => Ok(c),

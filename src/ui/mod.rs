@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod plan;
 pub mod progress;
 pub mod prompt;
+pub mod stack;
 mod style;
 pub mod tables;
 

@@ -3,12 +3,32 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::sys::download::Progress;
 use crate::units::bytes;
 
+/// Bars that run at the same time (the distro and the model), drawn one under another.
+#[derive(Clone, Default)]
+pub struct Group(MultiProgress);
+
+impl Group {
+    pub fn new() -> Self {
+        Group(MultiProgress::new())
+    }
+
+    /// A progress for one download in this group, its lines prefixed with `label`.
+    pub fn downloads(&self, label: &str) -> Downloads {
+        let mut d = Downloads::new();
+        d.group = Some(self.0.clone());
+        d.label = label.to_string();
+        d
+    }
+}
+
 pub struct Downloads {
+    group: Option<MultiProgress>,
+    label: String,
     bar: Option<ProgressBar>,
     url: String,
     done: u64,
@@ -19,11 +39,23 @@ pub struct Downloads {
 impl Downloads {
     pub fn new() -> Self {
         Downloads {
+            group: None,
+            label: String::new(),
             bar: None,
             url: String::new(),
             done: 0,
             total: None,
             last_line: Instant::now(),
+        }
+    }
+}
+
+impl Downloads {
+    fn prefix(&self) -> String {
+        if self.label.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", self.label)
         }
     }
 }
@@ -45,12 +77,17 @@ impl Progress for Downloads {
                 Some(t) => ProgressBar::new(t),
                 None => ProgressBar::new_spinner(),
             };
+            let bar = match &self.group {
+                Some(g) => g.add(bar),
+                None => bar,
+            };
             bar.set_style(
                 ProgressStyle::with_template(
-                    "  {bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                    "  {prefix} {bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
+            bar.set_prefix(self.label.clone());
             bar.set_position(resumed_from);
             self.bar = Some(bar);
         } else {
@@ -59,7 +96,7 @@ impl Progress for Downloads {
             } else {
                 String::new()
             };
-            super::note(&format!("  downloading {url}{from}"));
+            super::note(&format!("  {}downloading {url}{from}", self.prefix()));
         }
     }
 
@@ -73,7 +110,7 @@ impl Progress for Downloads {
                 .total
                 .map(|t| format!(" of {}", bytes(t)))
                 .unwrap_or_default();
-            super::note(&format!("  {}{of}", bytes(self.done)));
+            super::note(&format!("  {}{}{of}", self.prefix(), bytes(self.done)));
         }
     }
 
@@ -89,6 +126,10 @@ impl Progress for Downloads {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        super::note(&format!("  downloaded {}", bytes(self.done)));
+        super::note(&format!(
+            "  {}downloaded {}",
+            self.prefix(),
+            bytes(self.done)
+        ));
     }
 }
