@@ -623,6 +623,11 @@ fn with_a_model_volume_a_job_downloads_the_model_and_the_server_mounts_it() {
         "the cluster's default class"
     );
     assert!(pvc["spec"]["resources"]["requests"]["storage"].is_string());
+    assert_eq!(
+        pvc["metadata"]["labels"][uaiso::kube::MODEL_CACHE],
+        "true",
+        "kept like the host's model cache"
+    );
 
     let job = docs
         .iter()

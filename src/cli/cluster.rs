@@ -256,8 +256,8 @@ pub fn apply(
             deploy::Event::WaitingForModel(job) => ui::note(&format!(
                 "downloading the model inside the cluster (Job {job}); Ctrl-C is safe: the Job goes on, and `uaiso up` waits for it again"
             )),
-            deploy::Event::StillDownloading(job) => ui::note(&format!(
-                "  still downloading: `kubectl -n {namespace} logs job/{job}` shows how far"
+            deploy::Event::StillDownloading(job, why) => ui::note(&format!(
+                "  still waiting for the model ({why}); `kubectl -n {namespace} logs job/{job}` shows how far"
             )),
             deploy::Event::WaitingForRollouts(n) => {
                 ui::note(&format!("waiting for {n} workloads to be ready"))

@@ -28,7 +28,8 @@ pub enum Event<'a> {
     Applying(usize),
     SecretCreated(&'a str),
     WaitingForModel(&'a str),
-    StillDownloading(&'a str),
+    /// The Job's name, and what its pods are doing.
+    StillDownloading(&'a str, &'a str),
     WaitingForRollouts(usize),
 }
 
@@ -169,8 +170,8 @@ pub fn converge(
         if let Some(job) = model.iter().find(|d| d.kind == "Job") {
             on(Event::WaitingForModel(&job.name));
         }
-        cluster.wait_for_jobs(&model, waits.model, &mut |name| {
-            on(Event::StillDownloading(name))
+        cluster.wait_for_jobs(&model, waits.model, &mut |name, why| {
+            on(Event::StillDownloading(name, why))
         })?;
     }
     out.applied.extend(cluster.apply(&rest)?);

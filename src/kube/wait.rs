@@ -79,9 +79,12 @@ fn job_done(j: &Job) -> Result<bool, String> {
 
 /// Why the pods of a workload are not ready, in a line.
 async fn pod_reason(client: &kube::Client, namespace: &str, name: &str) -> String {
+    pods_reason(client, namespace, &format!("app.kubernetes.io/name={name}")).await
+}
+
+async fn pods_reason(client: &kube::Client, namespace: &str, selector: &str) -> String {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let selector = format!("app.kubernetes.io/name={name}");
-    let Ok(list) = pods.list(&ListParams::default().labels(&selector)).await else {
+    let Ok(list) = pods.list(&ListParams::default().labels(selector)).await else {
         return "its pods could not be listed".to_string();
     };
     for pod in &list.items {
@@ -180,12 +183,12 @@ impl Cluster {
     }
 
     /// Wait until every Job among `docs` is Complete; `tick` is called about every 30 s
-    /// with the Job's name while it runs (a model download takes long).
+    /// with the Job's name and what its pods are doing (a model download takes long).
     pub fn wait_for_jobs(
         &self,
         docs: &[Document],
         timeout: Duration,
-        tick: &mut dyn FnMut(&str),
+        tick: &mut dyn FnMut(&str, &str),
     ) -> Result<(), KubeError> {
         let deadline = Instant::now() + timeout;
         self.rt.block_on(async {
@@ -196,6 +199,7 @@ impl Cluster {
                     .unwrap_or_else(|| "default".to_string());
                 let api: Api<Job> = Api::namespaced(self.client.clone(), &ns);
                 let mut last_tick = Instant::now();
+                let job_pods = format!("batch.kubernetes.io/job-name={}", doc.name);
                 loop {
                     let state = match api.get_opt(&doc.name).await {
                         Ok(Some(j)) => job_done(&j),
@@ -207,7 +211,8 @@ impl Cluster {
                         Ok(false) if Instant::now() < deadline => {
                             if last_tick.elapsed() >= Duration::from_secs(30) {
                                 last_tick = Instant::now();
-                                tick(&doc.name);
+                                let why = pods_reason(&self.client, &ns, &job_pods).await;
+                                tick(&doc.name, &why);
                             }
                             tokio::time::sleep(Duration::from_millis(500)).await;
                             continue;
@@ -215,7 +220,7 @@ impl Cluster {
                         Ok(false) => "it is still running".to_string(),
                         Err(reason) => reason,
                     };
-                    let pods = pod_reason(&self.client, &ns, &doc.name).await;
+                    let pods = pods_reason(&self.client, &ns, &job_pods).await;
                     return Err(KubeError::Rollout {
                         kind: "Job".into(),
                         namespace: ns,

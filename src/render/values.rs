@@ -173,12 +173,16 @@ pub fn values(facts: &HostFacts, sel: &Selection, opts: &Options) -> Result<Valu
         .collect();
     let cache_mib = 2048;
     let model_volume = opts.cluster_model.as_ref().map(|m| {
-        let id = &short_id(&format!("{}\n{}", m.url, m.sha256));
+        // One volume per model file, so that another model never shrinks a claim (which
+        // Kubernetes refuses) and the old one stays as a cache; the Job's name changes
+        // with its image too, since a Job's pod template cannot be changed.
+        let id = &short_id(&m.sha256);
+        let job_id = &short_id(&format!("{}\n{}\n{}", m.url, m.sha256, server.image));
         ModelVolume {
-            claim: "models".to_string(),
+            claim: format!("model-{id}"),
             // Room for the partial file next to nothing else; the Job checks it first.
             size: mebibytes(model.fit.weights_bytes + model.fit.weights_bytes / 20 + (256 << 20)),
-            job: format!("model-download-{id}"),
+            job: format!("model-download-{job_id}"),
             url: m.url.clone(),
             sha256: m.sha256.clone(),
             file: model.fit.file.clone(),
