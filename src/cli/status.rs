@@ -75,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         match base {
             None => {
                 live_error = Some(format!(
-                    "on this cluster it is reached through a port-forward: `kubectl -n {namespace} port-forward svc/llama-server 8080:8080`, then `uaiso status --llama-url http://127.0.0.1:8080`"
+                    "on this cluster it is reached through a port-forward: `kubectl -n {namespace} port-forward svc/llama-server 30080:8080`, then `uaiso status --llama-url http://127.0.0.1:30080`"
                 ))
             }
             Some(base) => {

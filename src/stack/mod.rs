@@ -307,13 +307,13 @@ pub fn access(components: &[String], mode: Mode, namespace: &str) -> Vec<Access>
                         format!("{}://127.0.0.1:{}{suffix}", e.scheme, e.node_port),
                         None,
                     ),
+                    // The node port as the local port: the same URL as on a box uaiso
+                    // installed, and no two forwards collide.
                     Mode::Cluster => (
-                        format!("{}://127.0.0.1:{}{suffix}", e.scheme, e.port.max(1024)),
+                        format!("{}://127.0.0.1:{}{suffix}", e.scheme, e.node_port),
                         Some(format!(
                             "kubectl -n {namespace} port-forward svc/{} {}:{}",
-                            e.service,
-                            e.port.max(1024),
-                            e.port
+                            e.service, e.node_port, e.port
                         )),
                     ),
                 };
