@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::http::Server;
-use common::{copy_tree, fixtures, stderr, stdout, uaiso};
+use common::{copy_tree, fixtures, stderr, stdout, uaiso, uaiso_with};
 
 fn sandbox(host: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -18,8 +18,27 @@ fn sandbox(host: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Every path under `root` with its content, to show nothing changed.
-fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+/// Every path under `root` with the sha256 of its content, to show nothing changed.
+fn snapshot(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (path, bytes) in contents(root) {
+        out.insert(path, common::sha256_hex(&bytes));
+    }
+    out
+}
+
+/// The paths whose content differs, so that a failure names them.
+fn differences(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Vec<String> {
+    a.keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn contents(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
@@ -147,8 +166,15 @@ fn up_up_reset_into_a_root() {
     let dir = sandbox("n100-intel-igpu");
     let root = dir.path().join("root");
     let r = root.to_str().unwrap();
+    // The model comes from the same server, as from a Hugging Face mirror (HF_ENDPOINT).
+    let (_, sel) = common::selection_for(&root);
+    let model = sel.model.expect("a model fits the N100");
+    let model_path = model.url.strip_prefix("https://huggingface.co").unwrap();
+    let weights = b"GGUF stands in for the weights".repeat(1000);
+    server.set_model(model_path, weights.clone());
+    let hf = [("HF_ENDPOINT", server.base.as_str())];
     let before = snapshot(&root);
-    let out = uaiso(&["up", "--yes", "--root", r, "--mirror", &server.base]);
+    let out = uaiso_with(&["up", "--yes", "--root", r, "--mirror", &server.base], &hf);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("`uaiso reset` takes it back"),
@@ -160,8 +186,22 @@ fn up_up_reset_into_a_root() {
         binary
     );
     assert!(root.join("var/lib/uaiso/receipt.json").exists());
+    let cached = root.join("var/lib/uaiso/models").join(&model.fit.file);
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        weights,
+        "the model, verified"
+    );
+    // The summary says where things will be once the box boots.
+    let text = stdout(&out);
+    assert!(
+        text.contains("nothing was applied, because no cluster runs there"),
+        "{text}"
+    );
+    assert!(text.contains("http://127.0.0.1:30080/v1"), "{text}");
+    assert!(text.contains("http://127.0.0.1:30300"), "{text}");
 
-    let again = uaiso(&["up", "--yes", "--root", r, "--mirror", &server.base]);
+    let again = uaiso_with(&["up", "--yes", "--root", r, "--mirror", &server.base], &hf);
     assert_eq!(again.status.code(), Some(0));
     assert!(
         stderr(&again).contains("nothing needed doing"),
@@ -170,7 +210,7 @@ fn up_up_reset_into_a_root() {
     );
 
     let before_switch = snapshot(&root);
-    let other = uaiso(&["up", "--yes", "--distro", "k0s", "--root", r]);
+    let other = uaiso_with(&["up", "--yes", "--distro", "k0s", "--root", r], &hf);
     assert_eq!(other.status.code(), Some(1));
     assert!(
         stderr(&other).contains("uaiso installed k3s on this host"),
@@ -191,5 +231,91 @@ fn up_up_reset_into_a_root() {
     );
     let out = uaiso(&["reset", "--yes", "--root", r]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(snapshot(&root), before, "the root is exactly as it was");
+    assert!(stderr(&out).contains("--purge-models"), "{}", stderr(&out));
+    // Everything is taken back but the model cache.
+    let mut with_models = before.clone();
+    // The directories that lead to the cache stay with it, the fixture's own or not.
+    for dir in ["var", "var/lib", "var/lib/uaiso", "var/lib/uaiso/models"] {
+        with_models.insert(dir.to_string(), common::sha256_hex(b"dir"));
+    }
+    with_models.insert(
+        format!("var/lib/uaiso/models/{}", model.fit.file),
+        common::sha256_hex(&weights),
+    );
+    // The receipt stays, listing only the directories uaiso made for them.
+    let receipt = std::fs::read_to_string(root.join("var/lib/uaiso/receipt.json")).unwrap();
+    let receipt: serde_json::Value = serde_json::from_str(&receipt).unwrap();
+    assert_eq!(receipt["steps"], serde_json::json!([]));
+    assert!(
+        receipt["created_dirs"]
+            .as_array()
+            .unwrap()
+            .contains(&"/var/lib/uaiso/models".into())
+    );
+    with_models.insert(
+        "var/lib/uaiso/receipt.json".to_string(),
+        snapshot(&root)["var/lib/uaiso/receipt.json"].clone(),
+    );
+    let after = snapshot(&root);
+    assert!(
+        after == with_models,
+        "only the models stay: {:?}",
+        differences(&after, &with_models)
+    );
+
+    let out = uaiso(&["reset", "--yes", "--purge-models", "--root", r]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let after = snapshot(&root);
+    assert!(
+        after == before,
+        "the root is exactly as it was: {:?}",
+        differences(&after, &before)
+    );
+}
+
+#[test]
+fn purge_after_a_partial_up_leaves_the_original_tree() {
+    // The model's server is missing: the host steps finish, the model does not.
+    let binary = b"#!/bin/sh\n# stands in for k3s\n".to_vec();
+    let sum = common::sha256_hex(&binary);
+    let server = Server::start(BTreeMap::from([
+        ("/v1.36.4%2Bk3s1/k3s".to_string(), binary),
+        (
+            "/v1.36.4%2Bk3s1/sha256sum-amd64.txt".to_string(),
+            format!("{sum}  k3s\n").into_bytes(),
+        ),
+    ]));
+    let dir = sandbox("icelake-laptop-8g");
+    let root = dir.path().join("root");
+    let r = root.to_str().unwrap();
+    let (_, sel) = common::selection_for(&root);
+    let model = sel.model.expect("a model fits the laptop");
+    let model_path = model.url.strip_prefix("https://huggingface.co").unwrap();
+    // The sha256 stated is not the file's: the download fails after the host steps.
+    server.set(model_path, b"not the weights".to_vec());
+    server.set_headers(
+        model_path,
+        &[("X-Linked-Etag", &format!("\"{}\"", "ab".repeat(32)))],
+    );
+    let before = snapshot(&root);
+    let hf = [("HF_ENDPOINT", server.base.as_str())];
+    let out = uaiso_with(&["up", "--yes", "--root", r, "--mirror", &server.base], &hf);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("downloading the model"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        root.join("var/lib/uaiso/receipt.json").exists(),
+        "the host steps ran"
+    );
+    let out = uaiso(&["reset", "--yes", "--purge-models", "--root", r]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let after = snapshot(&root);
+    assert!(
+        after == before,
+        "the root is exactly as it was: {:?}",
+        differences(&after, &before)
+    );
 }

@@ -142,8 +142,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             ui::note(&format!("kept (was there before uaiso): {kept}"));
         }
         if report.ok() {
+            let left = if host.exists(crate::plan::receipt::PATH) {
+                "it now lists only the directories that hold the models"
+            } else {
+                "the receipt is gone"
+            };
             ui::note(&format!(
-                "host: {} change(s) taken back; the receipt is gone",
+                "host: {} change(s) taken back; {left}",
                 report.reverted.len()
             ));
         } else {

@@ -55,6 +55,19 @@ pub fn reset(
     if report.ok() {
         host.remove_file(receipt::PATH)?;
         host.remove_empty_dirs(&receipt.created_dirs);
+        // Directories that hold what reset keeps (the models) are still uaiso's: a
+        // receipt with only them lets a later `reset --purge-models` take them back.
+        let remaining: Vec<String> = receipt
+            .created_dirs
+            .iter()
+            .filter(|d| host.exists(d))
+            .cloned()
+            .collect();
+        if !remaining.is_empty() {
+            receipt.steps.clear();
+            receipt.created_dirs = remaining;
+            save_receipt(host, &mut receipt)?;
+        }
     }
     Ok(report)
 }

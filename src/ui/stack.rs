@@ -155,7 +155,11 @@ pub fn status(st: &Status) -> String {
         let _ = writeln!(s, "  {} {}", if c.ready { "ok  " } else { "WAIT" }, c.name);
         for w in &c.workloads {
             if w.kind == "Job" {
-                let state = if w.ready >= w.desired { "done" } else { "running" };
+                let state = if w.ready >= w.desired {
+                    "done"
+                } else {
+                    "running"
+                };
                 let _ = writeln!(s, "         Job {}: {state}", w.name);
                 continue;
             }

@@ -8,10 +8,13 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+type Headers = Arc<Mutex<BTreeMap<String, Vec<(String, String)>>>>;
+
 pub struct Server {
     pub base: String,
     pub requests: Arc<AtomicUsize>,
     files: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
+    headers: Headers,
 }
 
 impl Server {
@@ -20,7 +23,8 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let files = Arc::new(Mutex::new(files));
         let requests = Arc::new(AtomicUsize::new(0));
-        let (f, r) = (files.clone(), requests.clone());
+        let headers: Headers = Arc::new(Mutex::new(BTreeMap::new()));
+        let (f, r, h) = (files.clone(), requests.clone(), headers.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -36,17 +40,30 @@ impl Server {
                     }
                 }
                 r.fetch_add(1, Ordering::SeqCst);
+                let head_only = first.starts_with("HEAD ");
                 let path = first.split_whitespace().nth(1).unwrap_or("/").to_string();
                 let body = f.lock().unwrap().get(&path).cloned();
+                let extra: String = h
+                    .lock()
+                    .unwrap()
+                    .get(&path)
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| format!("{k}: {v}\r\n"))
+                    .collect();
                 let _ = match body {
                     Some(body) => {
                         let head = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
                             body.len()
                         );
-                        stream
-                            .write_all(head.as_bytes())
-                            .and_then(|_| stream.write_all(&body))
+                        stream.write_all(head.as_bytes()).and_then(|_| {
+                            if head_only {
+                                Ok(())
+                            } else {
+                                stream.write_all(&body)
+                            }
+                        })
                     }
                     None => stream.write_all(
                         b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
@@ -58,11 +75,30 @@ impl Server {
             base,
             requests,
             files,
+            headers,
         }
     }
 
     pub fn set(&self, path: &str, body: Vec<u8>) {
         self.files.lock().unwrap().insert(path.to_string(), body);
+    }
+
+    /// Extra response headers for `path` (`X-Linked-Etag`, as Hugging Face sends).
+    pub fn set_headers(&self, path: &str, headers: &[(&str, &str)]) {
+        self.headers.lock().unwrap().insert(
+            path.to_string(),
+            headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+    }
+
+    /// Serve a model file as Hugging Face does: its sha256 in `X-Linked-Etag`.
+    pub fn set_model(&self, path: &str, body: Vec<u8>) {
+        let etag = format!("\"{}\"", super::sha256_hex(&body));
+        self.set_headers(path, &[("X-Linked-Etag", &etag)]);
+        self.set(path, body);
     }
 
     pub fn remove(&self, path: &str) {

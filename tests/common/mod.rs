@@ -7,13 +7,33 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn uaiso(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_uaiso"))
-        .args(args)
+    uaiso_with(args, &[])
+}
+
+/// The binary with these environment variables; the caller's KUBECONFIG and
+/// HF_ENDPOINT never leak in.
+pub fn uaiso_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_uaiso"));
+    cmd.args(args)
         .env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("RUST_LOG")
-        .output()
-        .expect("the uaiso binary runs")
+        .env_remove("KUBECONFIG")
+        .env_remove("HF_ENDPOINT")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the uaiso binary runs")
+}
+
+/// The sha256 of `bytes`, as hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub fn stdout(out: &Output) -> String {
