@@ -10,41 +10,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{fixture_names, fixtures, stderr, stdout, uaiso};
-
-fn kubectl(kubeconfig: &str, args: &[&str], input: Option<&str>) -> (bool, String) {
-    use std::io::Write;
-    let mut child = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .stdin(if input.is_some() {
-            std::process::Stdio::piped()
-        } else {
-            std::process::Stdio::null()
-        })
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("kubectl from the test cluster's build is on PATH");
-    if let Some(text) = input {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+use common::{fixture_names, fixtures, kubectl, stderr, stdout, uaiso};
 
 /// A render, moved into its own namespace so tests sharing the cluster do not meet.
 fn render_in(host: &str, namespace: &str) -> String {
