@@ -361,9 +361,19 @@ fn up_writes_the_tree_a_second_up_does_nothing_and_reset_restores_it() {
 
     let report = sb.reset();
     assert!(report.ok(), "{:?}", report.errors);
+    // Everything was taken back; what is left of the receipt lists only the directories
+    // uaiso made that now hold the kept models, for a later `reset --purge-models`.
+    let left = sb
+        .receipt()
+        .expect("a receipt for the kept models' directories");
+    assert!(left.steps.is_empty(), "{:?}", left.steps);
     assert!(
-        sb.receipt().is_none(),
-        "the receipt goes when everything was taken back"
+        left.created_dirs
+            .iter()
+            .all(|d| sb.root.join(d.trim_start_matches('/')).exists())
+            && left.created_dirs.iter().any(|d| d == "/var/lib/uaiso"),
+        "{:?}",
+        left.created_dirs
     );
     assert!(
         !sb.root.join("var/lib/rancher/k3s").exists(),
