@@ -161,6 +161,39 @@ fn up_add_remove_status_reset_on_a_cluster() {
         "secrets are shown once"
     );
 
+    // A settings file that changes only the proxy's allowlist: only the proxy's objects
+    // change, and the record, which keeps the allowlist for later `add`s and `remove`s.
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("uaiso.toml");
+    std::fs::write(&settings, "proxy_allow = [\".huggingface.co\"]\n").unwrap();
+    let out = run(&[
+        "up",
+        "--yes",
+        "--wait",
+        "180",
+        "--config",
+        settings.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let mut changed: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("changed "))
+        .collect();
+    changed.sort();
+    assert_eq!(
+        changed,
+        [
+            "ConfigMap squid",
+            "ConfigMap uaiso-install",
+            "Deployment squid"
+        ],
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["up", "--yes", "--config", settings.to_str().unwrap()]);
+    assert!(stdout(&out).contains("Nothing changed"), "{}", stdout(&out));
+
     let status = run(&["status", "--json"]);
     assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
     let st: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();

@@ -210,7 +210,6 @@ pub fn render_stack(
     sel: &Selection,
     record: &Record,
     namespace: &str,
-    settings: &Settings,
     foreign_namespace: bool,
 ) -> anyhow::Result<Vec<Document>> {
     let cluster_model = match (record.mode, model_url(sel), &record.model_sha256) {
@@ -221,7 +220,7 @@ pub fn render_stack(
         _ => None,
     };
     let opts = values::Options {
-        proxy_allowlist: settings.proxy_allow.clone(),
+        proxy_allowlist: record.proxy_allow.clone(),
         namespace: namespace.to_string(),
         node_ports: record.mode == Mode::Host,
         cluster_model,
@@ -264,6 +263,9 @@ pub fn apply(
             }
         },
     )?;
+    for a in outcome.applied.iter().filter(|a| a.changed) {
+        ui::note(&format!("  changed {} {}", a.kind, a.name));
+    }
     for p in &outcome.pruned {
         ui::note(&format!("  deleted {} {}", p.kind, p.name));
     }
@@ -324,7 +326,6 @@ pub fn all_secrets(
 pub struct Installed {
     pub cluster: Cluster,
     pub namespace: String,
-    pub settings: Settings,
     pub record: Record,
     pub facts: HostFacts,
     pub selection: Selection,
@@ -337,7 +338,10 @@ pub fn installed(args: &ClusterArgs) -> anyhow::Result<Installed> {
     let settings = args.settings(root)?;
     let namespace = args.namespace(&settings)?;
     let (cluster, _) = connect(args, &host)?;
-    let record = require_record(&cluster, &namespace)?;
+    let mut record = require_record(&cluster, &namespace)?;
+    if let Some(allow) = &settings.proxy_allow {
+        record.proxy_allow = allow.clone();
+    }
     let host_args = super::context::HostArgs {
         sysroot: None,
         profile_files: Vec::new(),
@@ -355,7 +359,6 @@ pub fn installed(args: &ClusterArgs) -> anyhow::Result<Installed> {
     Ok(Installed {
         cluster,
         namespace,
-        settings,
         record,
         facts,
         selection,
@@ -374,7 +377,6 @@ pub fn reapply(
         &inst.selection,
         record,
         &inst.namespace,
-        &inst.settings,
         foreign,
     )?;
     let waits = deploy::Waits {

@@ -140,6 +140,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     let mode = if own { Mode::Cluster } else { Mode::Host };
     let mut record = Record::new(mode, &sel);
+    record.proxy_allow = settings
+        .proxy_allow
+        .clone()
+        .or_else(|| earlier.as_ref().map(|e| e.proxy_allow.clone()))
+        .unwrap_or_default();
     if let Some(old) = &earlier {
         record.added = old.added.clone();
         record.removed = old.removed.clone();
@@ -172,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         };
         let plan = planner::host_plan(&facts, &sel, &opts)?;
         // A render that cannot work must stop us before the host changes.
-        stackcli::render_stack(&facts, &sel, &record, &namespace, &settings, false)?;
+        stackcli::render_stack(&facts, &sel, &record, &namespace, false)?;
         ui::out(&ui::plan::host_steps(&plan));
         Some(plan)
     };
@@ -251,7 +256,6 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         &sel,
         &record,
         &namespace,
-        &settings,
         waits,
         host_changed,
     )
@@ -371,19 +375,17 @@ fn download_model(
     Ok((!present, created))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn finish(
     cluster: &Cluster,
     facts: &probe::HostFacts,
     sel: &Selection,
     record: &Record,
     namespace: &str,
-    settings: &stack::settings::Settings,
     waits: deploy::Waits,
     host_changed: usize,
 ) -> anyhow::Result<u8> {
     let foreign = deploy::namespace_is_foreign(cluster, namespace)?;
-    let docs = stackcli::render_stack(facts, sel, record, namespace, settings, foreign)?;
+    let docs = stackcli::render_stack(facts, sel, record, namespace, foreign)?;
     let outcome = stackcli::apply(cluster, namespace, &docs, &record.components, waits)?;
     let shown = stackcli::shown_once(cluster, namespace, &outcome.secrets_created)?;
     let access = stack::access(&record.components, record.mode, namespace);

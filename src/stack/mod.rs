@@ -41,6 +41,9 @@ pub struct Record {
     pub removed: Vec<String>,
     /// The components as applied.
     pub components: Vec<String>,
+    /// Domains the proxy may reach (empty: any).
+    #[serde(default)]
+    pub proxy_allow: Vec<String>,
 }
 
 impl Record {
@@ -54,6 +57,7 @@ impl Record {
             added: Vec::new(),
             removed: Vec::new(),
             components: Vec::new(),
+            proxy_allow: Vec::new(),
         }
     }
 

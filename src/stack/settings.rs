@@ -17,9 +17,8 @@ pub struct Settings {
     pub distro: Option<String>,
     /// The namespace everything lives in.
     pub namespace: Option<String>,
-    /// Domains the proxy may reach; none means any.
-    #[serde(default)]
-    pub proxy_allow: Vec<String>,
+    /// Domains the proxy may reach; `[]` means any. Unset: as the install has it.
+    pub proxy_allow: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
