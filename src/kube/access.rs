@@ -41,19 +41,25 @@ impl Cluster {
     ) -> Result<Vec<String>, KubeError> {
         self.rt.block_on(async {
             let mut set = tokio::task::JoinSet::new();
+            let mut resolved: std::collections::BTreeMap<(String, String), (String, bool)> =
+                std::collections::BTreeMap::new();
             for need in needs {
                 let (group, version) = match need.api_version.split_once('/') {
                     Some((g, v)) => (g.to_string(), v.to_string()),
                     None => (String::new(), need.api_version.clone()),
                 };
-                let gvk = GroupVersionKind::gvk(&group, &version, &need.kind);
-                // A kind the server does not serve yet (a CRD uaiso brings) is judged by
-                // its plural, which is the lowercase kind plus `s` for every kind uaiso has.
-                let (plural, namespaced) =
-                    match kube::discovery::pinned_kind(&self.client, &gvk).await {
+                let key = (need.api_version.clone(), need.kind.clone());
+                if !resolved.contains_key(&key) {
+                    let gvk = GroupVersionKind::gvk(&group, &version, &need.kind);
+                    // A kind the server does not serve yet (a CRD uaiso brings) is judged
+                    // by its plural: the lowercase kind plus `s` for every kind uaiso has.
+                    let found = match kube::discovery::pinned_kind(&self.client, &gvk).await {
                         Ok((res, caps)) => (res.plural, caps.scope == Scope::Namespaced),
                         Err(_) => (format!("{}s", need.kind.to_lowercase()), true),
                     };
+                    resolved.insert(key.clone(), found);
+                }
+                let (plural, namespaced) = resolved[&key].clone();
                 let client = self.client.clone();
                 let ns = namespaced.then(|| namespace.to_string());
                 let verb = need.verb;
