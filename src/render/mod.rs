@@ -225,17 +225,36 @@ pub fn render(
 /// the Secrets that are never rendered.
 pub fn to_yaml(docs: &[Document], sel: &Selection) -> String {
     let mut s = format!(
-        "# Rendered by uaiso {} for profile `{}`{}.\n# The Secrets are generated on the box, never rendered; to apply this yourself, create them once:\n#   kubectl -n {ns} create secret generic {api} --from-literal=api-key=\"$(openssl rand -hex 32)\"\n#   kubectl -n {ns} create secret generic {graf} --from-literal=password=\"$(openssl rand -base64 24)\"\n",
+        "# Rendered by uaiso {} for profile `{}`{}.\n",
         env!("CARGO_PKG_VERSION"),
         sel.profile.name,
         sel.model
             .as_ref()
             .map(|m| format!(", model `{}` {}", m.id, m.fit.quant))
             .unwrap_or_default(),
-        ns = values::NAMESPACE,
-        api = values::API_KEY_SECRET,
-        graf = values::GRAFANA_SECRET,
     );
+    let namespace = docs
+        .iter()
+        .find_map(|d| d.namespace.clone())
+        .unwrap_or_else(|| values::NAMESPACE.to_string());
+    let secrets: Vec<component::SecretSpec> = component::all()
+        .into_iter()
+        .filter(|c| docs.iter().any(|d| d.component == c.spec.name))
+        .flat_map(|c| c.spec.secret)
+        .collect();
+    if !secrets.is_empty() {
+        s.push_str("# The Secrets are generated on the box, never rendered; to apply this yourself, create them once:\n");
+        for sec in &secrets {
+            let random = match sec.encoding {
+                component::Encoding::Hex => format!("openssl rand -hex {}", sec.bytes),
+                component::Encoding::Base64 => format!("openssl rand -base64 {}", sec.bytes),
+            };
+            s.push_str(&format!(
+                "#   kubectl -n {namespace} create secret generic {} --from-literal={}=\"$({random})\"\n",
+                sec.name, sec.key
+            ));
+        }
+    }
     for d in docs {
         s.push_str(&format!(
             "---\n# {}/{}\n{}",
