@@ -57,6 +57,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             Ok(p) => text.push_str(&ui::plan::host_steps(&p)),
             Err(e) => text.push_str(&format!("Host steps: `uaiso up` would stop here: {e}\n")),
         }
+        let components = crate::stack::wanted(&selection, crate::stack::Mode::Host, &[], &[]);
+        text.push('\n');
+        text.push_str(&ui::stack::components(&components));
         ui::out(&text);
     }
     Ok(u8::from(selection.model.is_none()))
