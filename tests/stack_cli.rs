@@ -421,6 +421,29 @@ fn refusals_on_a_cluster_change_nothing() {
     );
     assert!(!namespace_exists(&kc, &ns), "nothing was created");
 
+    // A GPU profile the cluster cannot serve (Vulkan needs the host's /dev/dri, which
+    // uaiso mounts only on a box it installed).
+    let out = uaiso_with(
+        &[
+            "up",
+            "--yes",
+            "--kubeconfig",
+            &kc,
+            "--namespace",
+            &ns,
+            "--profile",
+            "vulkan-uma",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("profile `vulkan-uma` needs /dev/dri (Vulkan), and no node of this cluster offers it, so nothing was changed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!namespace_exists(&kc, &ns), "nothing was created");
+
     // Nothing installed in that namespace.
     let out = uaiso_with(&["status", "--kubeconfig", &kc, "--namespace", &ns], &env);
     assert_eq!(out.status.code(), Some(1));
