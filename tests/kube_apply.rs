@@ -320,3 +320,75 @@ fn a_crd_is_established_before_its_objects() {
     let err = c.apply(&bad).unwrap_err().to_string();
     assert!(err.contains("colour"), "{err}");
 }
+
+#[test]
+fn a_box_render_with_node_ports_converges_and_a_second_converge_changes_nothing() {
+    let Some(kc) = common::test_kubeconfig() else {
+        return;
+    };
+    let c = Cluster::connect(Some(Path::new(&kc))).unwrap();
+    // The only test that uses node ports: they are cluster-wide.
+    let ns = &unique("nodeports");
+    let (facts, sel) = common::selection_for(&fixtures().join("kvm-guest-noavx2"));
+    let opts = Options {
+        namespace: ns.clone(),
+        node_ports: true,
+        ..Options::default()
+    };
+    let components = uaiso::stack::wanted(&sel, uaiso::stack::Mode::Host, &[], &[]);
+    let docs = render::render(&facts, &sel, Some(&components), &opts).unwrap();
+    let waits = uaiso::deploy::Waits {
+        rollout: Duration::from_secs(120),
+        model: Duration::from_secs(60),
+    };
+    let first = uaiso::deploy::converge(&c, ns, &docs, &components, waits, &mut |_| {}).unwrap();
+    assert_eq!(
+        first.secrets_created,
+        ["llama-server-api-key", "grafana-admin"],
+        "generated on first apply"
+    );
+    for (svc, port) in [
+        ("llama-server", "30080"),
+        ("grafana", "30300"),
+        ("squid", "31280"),
+    ] {
+        let (ok, text) = common::kubectl(
+            &kc,
+            &[
+                "-n",
+                ns,
+                "get",
+                "service",
+                svc,
+                "-o",
+                "jsonpath={.spec.type} {.spec.ports[0].nodePort}",
+            ],
+            None,
+        );
+        assert!(ok, "{text}");
+        assert_eq!(text.trim(), format!("NodePort {port}"), "{svc}");
+    }
+    let (_, key) = common::kubectl(
+        &kc,
+        &[
+            "-n",
+            ns,
+            "get",
+            "secret",
+            "llama-server-api-key",
+            "-o",
+            "jsonpath={.data.api-key}",
+        ],
+        None,
+    );
+    assert_eq!(
+        key.trim().len(),
+        88,
+        "32 random bytes, hex, base64-encoded by the API: {key}"
+    );
+    let again = uaiso::deploy::converge(&c, ns, &docs, &components, waits, &mut |_| {}).unwrap();
+    assert_eq!(again.changed(), 0, "{again:?}");
+    // Teardown frees the node ports for the next run on a reused cluster.
+    let down = uaiso::deploy::teardown(&c, ns, true, Duration::from_secs(120)).unwrap();
+    assert!(down.namespace_deleted && down.kept.is_empty(), "{down:?}");
+}
