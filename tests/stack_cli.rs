@@ -444,6 +444,41 @@ fn refusals_on_a_cluster_change_nothing() {
     );
     assert!(!namespace_exists(&kc, &ns), "nothing was created");
 
+    // An install `sudo uaiso up` made on its box is not re-applied as someone else's
+    // cluster: that would move the model and the ports.
+    let boxed = format!("boxed-{}", std::process::id());
+    let record = r#"{"uaiso_version":"0.1.0","mode":"host","profile":"cpu","model":null,"added":[],"removed":[],"components":["base"]}"#;
+    assert!(kubectl(&kc, &["create", "namespace", &boxed], None).0);
+    let (ok, text) = kubectl(
+        &kc,
+        &[
+            "-n",
+            &boxed,
+            "create",
+            "configmap",
+            "uaiso-install",
+            &format!("--from-literal=record.json={record}"),
+        ],
+        None,
+    );
+    assert!(ok, "{text}");
+    let out = uaiso_with(
+        &["up", "--yes", "--kubeconfig", &kc, "--namespace", &boxed],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("was made by `sudo uaiso up` on the box"),
+        "{}",
+        stderr(&out)
+    );
+    let (_, left) = kubectl(
+        &kc,
+        &["-n", &boxed, "get", "all,configmaps", "-o", "name"],
+        None,
+    );
+    assert!(!left.contains("deployment"), "nothing was applied: {left}");
+
     // Nothing installed in that namespace.
     let out = uaiso_with(&["status", "--kubeconfig", &kc, "--namespace", &ns], &env);
     assert_eq!(out.status.code(), Some(1));

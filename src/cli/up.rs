@@ -114,6 +114,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     } else {
         (None, None)
     };
+    if own && earlier.as_ref().is_some_and(|e| e.mode == Mode::Host) {
+        bail!(
+            "the install in namespace `{namespace}` was made by `sudo uaiso up` on the box that runs this cluster, with the model on that box and NodePorts on its loopback; applying it as a cluster of your own would move both, so nothing was changed\nhint: run `sudo uaiso up` on that box, without `--kubeconfig`"
+        );
+    }
     let redo = |f: &probe::HostFacts| -> anyhow::Result<Selection> {
         stackcli::select(
             f,
