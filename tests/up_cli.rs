@@ -18,6 +18,17 @@ fn sandbox(host: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A k3s release page on 127.0.0.1: the binary and its sha256 list.
+fn release_server(binary: &[u8], sum: &str) -> Server {
+    Server::start(BTreeMap::from([
+        ("/v1.36.4%2Bk3s1/k3s".to_string(), binary.to_vec()),
+        (
+            "/v1.36.4%2Bk3s1/sha256sum-amd64.txt".to_string(),
+            format!("{sum}  k3s\n").into_bytes(),
+        ),
+    ]))
+}
+
 /// Every path under `root` with the sha256 of its content, to show nothing changed.
 fn snapshot(root: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -149,20 +160,7 @@ fn refusals_change_nothing() {
 #[test]
 fn up_up_reset_into_a_root() {
     let binary = b"#!/bin/sh\n# stands in for k3s\n".to_vec();
-    let sum: String = {
-        use sha2::{Digest, Sha256};
-        Sha256::digest(&binary)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
-    let server = Server::start(BTreeMap::from([
-        ("/v1.36.4%2Bk3s1/k3s".to_string(), binary.clone()),
-        (
-            "/v1.36.4%2Bk3s1/sha256sum-amd64.txt".to_string(),
-            format!("{sum}  k3s\n").into_bytes(),
-        ),
-    ]));
+    let server = release_server(&binary, &common::sha256_hex(&binary));
     let dir = sandbox("n100-intel-igpu");
     let root = dir.path().join("root");
     let r = root.to_str().unwrap();
@@ -277,14 +275,7 @@ fn up_up_reset_into_a_root() {
 fn purge_after_a_partial_up_leaves_the_original_tree() {
     // The model's server is missing: the host steps finish, the model does not.
     let binary = b"#!/bin/sh\n# stands in for k3s\n".to_vec();
-    let sum = common::sha256_hex(&binary);
-    let server = Server::start(BTreeMap::from([
-        ("/v1.36.4%2Bk3s1/k3s".to_string(), binary),
-        (
-            "/v1.36.4%2Bk3s1/sha256sum-amd64.txt".to_string(),
-            format!("{sum}  k3s\n").into_bytes(),
-        ),
-    ]));
+    let server = release_server(&binary, &common::sha256_hex(&binary));
     let dir = sandbox("icelake-laptop-8g");
     let root = dir.path().join("root");
     let r = root.to_str().unwrap();

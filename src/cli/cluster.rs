@@ -278,24 +278,9 @@ pub fn shown_once(
     namespace: &str,
     created: &[String],
 ) -> anyhow::Result<Vec<ui::stack::Shown>> {
-    let mut out = Vec::new();
-    for c in crate::render::component::all() {
-        for s in c
-            .spec
-            .secret
-            .iter()
-            .filter(|s| s.show_once && created.contains(&s.name))
-        {
-            if let Some(value) = cluster.secret_value(namespace, &s.name, &s.key)? {
-                out.push(ui::stack::Shown {
-                    name: s.name.clone(),
-                    what: s.what.clone(),
-                    value,
-                });
-            }
-        }
-    }
-    Ok(out)
+    secrets(cluster, namespace, |_, s| {
+        s.show_once && created.contains(&s.name)
+    })
 }
 
 /// Every generated Secret of `components`, for `--show-secrets`.
@@ -304,12 +289,18 @@ pub fn all_secrets(
     namespace: &str,
     components: &[String],
 ) -> anyhow::Result<Vec<ui::stack::Shown>> {
+    secrets(cluster, namespace, |c, _| components.contains(c))
+}
+
+/// The generated Secrets `pick` (by component name and spec) chooses, with their values.
+fn secrets(
+    cluster: &Cluster,
+    namespace: &str,
+    pick: impl Fn(&String, &crate::render::component::SecretSpec) -> bool,
+) -> anyhow::Result<Vec<ui::stack::Shown>> {
     let mut out = Vec::new();
-    for c in crate::render::component::all()
-        .into_iter()
-        .filter(|c| components.contains(&c.spec.name))
-    {
-        for s in &c.spec.secret {
+    for c in crate::render::component::all() {
+        for s in c.spec.secret.iter().filter(|s| pick(&c.spec.name, s)) {
             if let Some(value) = cluster.secret_value(namespace, &s.name, &s.key)? {
                 out.push(ui::stack::Shown {
                     name: s.name.clone(),

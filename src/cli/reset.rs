@@ -166,7 +166,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     Ok(u8::from(failed))
 }
 
-const CACHE: &str = "/var/cache/uaiso";
+const CACHE: &str = crate::sys::host::CACHE_DIR;
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();

@@ -305,6 +305,12 @@ fn prepare_host(
 ) -> anyhow::Result<usize> {
     let group = ui::progress::Group::new();
     let host = Host::at(root).with_downloader(downloader.clone());
+    // The refusals come before the model starts downloading, and the directories both
+    // downloads share are made here, so that neither thread makes one the other then
+    // fills: each is recorded below whatever happens.
+    exec::check(&host, plan)?;
+    let mut premade = host.create_dirs(MODELS_HOST_PATH)?;
+    premade.extend(host.create_dirs(crate::sys::host::CACHE_DIR)?);
     let model_downloader = downloader.clone();
     let model_group = group.clone();
     let (report, model) = std::thread::scope(|scope| {
@@ -331,9 +337,12 @@ fn prepare_host(
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the model download stopped unexpectedly")));
         (report, model)
     });
+    if let Ok((_, created)) = &model {
+        premade.extend(created.iter().cloned());
+    }
+    exec::record_created_dirs(&host, &premade)?;
     let report = report?;
-    let (downloaded, created) = model?;
-    exec::record_created_dirs(&Host::at(root), &created)?;
+    let (downloaded, _) = model?;
     if report.changed == 0 {
         ui::note("host: nothing needed doing");
     } else {

@@ -5,7 +5,7 @@ mod revert;
 mod run;
 
 pub use revert::{ResetReport, reset};
-pub use run::{Event, RunReport, run};
+pub use run::{Event, RunReport, check, run};
 
 use crate::plan::receipt::{self, Receipt};
 use crate::sys::{self, host::Host};

@@ -60,12 +60,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Run `plan`. The receipt is written before the first step and after every step; a
 /// failure stops the run and leaves the receipt saying which step failed.
-pub fn run(
-    host: &Host,
-    plan: &HostPlan,
-    progress: &mut dyn Progress,
-    on_event: &mut dyn FnMut(Event),
-) -> Result<RunReport, ExecError> {
+/// The refusals `run` makes before touching anything: an unreadable receipt, another
+/// distro installed. Returns the receipt there is.
+pub fn check(host: &Host, plan: &HostPlan) -> Result<Option<Receipt>, ExecError> {
     let earlier_receipt = load_receipt(host)?;
     if let Some(r) = &earlier_receipt
         && r.distro != plan.distro
@@ -76,6 +73,16 @@ pub fn run(
             wanted: plan.distro.clone(),
         });
     }
+    Ok(earlier_receipt)
+}
+
+pub fn run(
+    host: &Host,
+    plan: &HostPlan,
+    progress: &mut dyn Progress,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<RunReport, ExecError> {
+    let earlier_receipt = check(host, plan)?;
     let mut receipt = Receipt::new(&plan.distro, &plan.steps);
     if let Some(r) = &earlier_receipt {
         receipt.created_dirs = r.created_dirs.clone();

@@ -155,6 +155,9 @@ impl Cluster {
                     waiting: if ready < desired { waiting } else { None },
                 });
             };
+            // Deployments and StatefulSets count ready replicas the same way.
+            let replicas =
+                |spec: Option<i32>, ready: Option<i32>| (spec.unwrap_or(1), ready.unwrap_or(0));
             let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), namespace);
             for d in deployments
                 .list(&lp)
@@ -162,12 +165,10 @@ impl Cluster {
                 .map_err(|e| api_error("Deployment", "*", e))?
                 .items
             {
-                let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-                let ready = d
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.ready_replicas)
-                    .unwrap_or(0);
+                let (desired, ready) = replicas(
+                    d.spec.as_ref().and_then(|s| s.replicas),
+                    d.status.as_ref().and_then(|s| s.ready_replicas),
+                );
                 push("Deployment", &d.metadata, desired, ready);
             }
             let sets: Api<StatefulSet> = Api::namespaced(self.client.clone(), namespace);
@@ -177,12 +178,10 @@ impl Cluster {
                 .map_err(|e| api_error("StatefulSet", "*", e))?
                 .items
             {
-                let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-                let ready = d
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.ready_replicas)
-                    .unwrap_or(0);
+                let (desired, ready) = replicas(
+                    d.spec.as_ref().and_then(|s| s.replicas),
+                    d.status.as_ref().and_then(|s| s.ready_replicas),
+                );
                 push("StatefulSet", &d.metadata, desired, ready);
             }
             let daemons: Api<DaemonSet> = Api::namespaced(self.client.clone(), namespace);

@@ -9,6 +9,9 @@ use super::Error;
 use super::download::{Downloader, NoProgress, Progress, Request};
 use super::runner::{Output, Runner};
 
+/// Where downloads wait until they are verified.
+pub const CACHE_DIR: &str = "/var/cache/uaiso";
+
 pub struct Host {
     root: PathBuf,
     runner: Box<dyn Runner>,
@@ -32,7 +35,7 @@ impl Host {
             runner,
             live: true,
             downloader: None,
-            cache_dir: "/var/cache/uaiso".to_string(),
+            cache_dir: CACHE_DIR.to_string(),
         }
     }
 
