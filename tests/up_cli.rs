@@ -29,6 +29,18 @@ fn release_server(binary: &[u8], sum: &str) -> Server {
     ]))
 }
 
+/// The model `up` picks for a root, and its path on a Hugging Face mirror.
+fn model_of(root: &Path) -> (uaiso::profile::ModelChoice, String) {
+    let (_, sel) = common::selection_for(root);
+    let model = sel.model.expect("a model fits the fixture");
+    let path = model
+        .url
+        .strip_prefix("https://huggingface.co")
+        .unwrap()
+        .to_string();
+    (model, path)
+}
+
 /// Every path under `root` with the sha256 of its content, to show nothing changed.
 fn snapshot(root: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -165,11 +177,9 @@ fn up_up_reset_into_a_root() {
     let root = dir.path().join("root");
     let r = root.to_str().unwrap();
     // The model comes from the same server, as from a Hugging Face mirror (HF_ENDPOINT).
-    let (_, sel) = common::selection_for(&root);
-    let model = sel.model.expect("a model fits the N100");
-    let model_path = model.url.strip_prefix("https://huggingface.co").unwrap();
+    let (model, model_path) = model_of(&root);
     let weights = b"GGUF stands in for the weights".repeat(1000);
-    server.set_model(model_path, weights.clone());
+    server.set_model(&model_path, weights.clone());
     let hf = [("HF_ENDPOINT", server.base.as_str())];
     let before = snapshot(&root);
     let out = uaiso_with(&["up", "--yes", "--root", r, "--mirror", &server.base], &hf);
@@ -279,13 +289,11 @@ fn purge_after_a_partial_up_leaves_the_original_tree() {
     let dir = sandbox("icelake-laptop-8g");
     let root = dir.path().join("root");
     let r = root.to_str().unwrap();
-    let (_, sel) = common::selection_for(&root);
-    let model = sel.model.expect("a model fits the laptop");
-    let model_path = model.url.strip_prefix("https://huggingface.co").unwrap();
+    let (_, model_path) = model_of(&root);
     // The sha256 stated is not the file's: the download fails after the host steps.
-    server.set(model_path, b"not the weights".to_vec());
+    server.set(&model_path, b"not the weights".to_vec());
     server.set_headers(
-        model_path,
+        &model_path,
         &[("X-Linked-Etag", &format!("\"{}\"", "ab".repeat(32)))],
     );
     let before = snapshot(&root);

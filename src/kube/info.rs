@@ -44,6 +44,22 @@ fn api_error(kind: &str, name: &str, e: kube::Error) -> KubeError {
 }
 
 impl Cluster {
+    /// Objects of one kind in `namespace` that carry uaiso's label.
+    async fn managed<K>(&self, namespace: &str, kind: &str) -> Result<Vec<K>, KubeError>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
+        api.list(&ListParams::default().labels(MANAGED))
+            .await
+            .map(|l| l.items)
+            .map_err(|e| api_error(kind, "*", e))
+    }
+
     /// The API server's version (`v1.36.4+k3s1`); also the cheapest proof that the
     /// cluster answers and the credentials are accepted.
     pub fn server_version(&self) -> Result<String, KubeError> {
@@ -100,13 +116,7 @@ impl Cluster {
     /// uaiso's Deployments, DaemonSets, StatefulSets and Jobs in `namespace`.
     pub fn workloads(&self, namespace: &str) -> Result<Vec<Workload>, KubeError> {
         self.rt.block_on(async {
-            let lp = ListParams::default().labels(MANAGED);
-            let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
-            let pods = pods
-                .list(&lp)
-                .await
-                .map_err(|e| api_error("Pod", "*", e))?
-                .items;
+            let pods: Vec<Pod> = self.managed(namespace, "Pod").await?;
             let mut out = Vec::new();
             let mut push = |kind: &str, meta: &kube::api::ObjectMeta, desired: i32, ready: i32| {
                 let labels = meta.labels.clone().unwrap_or_default();
@@ -155,42 +165,20 @@ impl Cluster {
                     waiting: if ready < desired { waiting } else { None },
                 });
             };
-            // Deployments and StatefulSets count ready replicas the same way.
-            let replicas =
-                |spec: Option<i32>, ready: Option<i32>| (spec.unwrap_or(1), ready.unwrap_or(0));
-            let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), namespace);
-            for d in deployments
-                .list(&lp)
-                .await
-                .map_err(|e| api_error("Deployment", "*", e))?
-                .items
-            {
-                let (desired, ready) = replicas(
-                    d.spec.as_ref().and_then(|s| s.replicas),
-                    d.status.as_ref().and_then(|s| s.ready_replicas),
-                );
-                push("Deployment", &d.metadata, desired, ready);
+            for d in self.managed::<Deployment>(namespace, "Deployment").await? {
+                let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+                let ready = d.status.as_ref().and_then(|s| s.ready_replicas);
+                push("Deployment", &d.metadata, desired, ready.unwrap_or(0));
             }
-            let sets: Api<StatefulSet> = Api::namespaced(self.client.clone(), namespace);
-            for d in sets
-                .list(&lp)
-                .await
-                .map_err(|e| api_error("StatefulSet", "*", e))?
-                .items
+            for d in self
+                .managed::<StatefulSet>(namespace, "StatefulSet")
+                .await?
             {
-                let (desired, ready) = replicas(
-                    d.spec.as_ref().and_then(|s| s.replicas),
-                    d.status.as_ref().and_then(|s| s.ready_replicas),
-                );
-                push("StatefulSet", &d.metadata, desired, ready);
+                let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+                let ready = d.status.as_ref().and_then(|s| s.ready_replicas);
+                push("StatefulSet", &d.metadata, desired, ready.unwrap_or(0));
             }
-            let daemons: Api<DaemonSet> = Api::namespaced(self.client.clone(), namespace);
-            for d in daemons
-                .list(&lp)
-                .await
-                .map_err(|e| api_error("DaemonSet", "*", e))?
-                .items
-            {
+            for d in self.managed::<DaemonSet>(namespace, "DaemonSet").await? {
                 let s = d.status.clone().unwrap_or_default();
                 push(
                     "DaemonSet",
@@ -199,15 +187,9 @@ impl Cluster {
                     s.number_ready,
                 );
             }
-            let jobs: Api<Job> = Api::namespaced(self.client.clone(), namespace);
-            for j in jobs
-                .list(&lp)
-                .await
-                .map_err(|e| api_error("Job", "*", e))?
-                .items
-            {
-                let s = j.status.clone().unwrap_or_default();
-                push("Job", &j.metadata, 1, s.succeeded.unwrap_or(0).min(1));
+            for j in self.managed::<Job>(namespace, "Job").await? {
+                let done = j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0);
+                push("Job", &j.metadata, 1, done.min(1));
             }
             Ok(out)
         })
