@@ -60,6 +60,26 @@ impl Cluster {
             .map_err(|e| api_error(kind, "*", e))
     }
 
+    /// One object by name in `namespace`; `None` when it does not exist.
+    async fn named<K>(
+        &self,
+        namespace: &str,
+        name: &str,
+        kind: &str,
+    ) -> Result<Option<K>, KubeError>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
+        api.get_opt(name)
+            .await
+            .map_err(|e| api_error(kind, name, e))
+    }
+
     /// The API server's version (`v1.36.4+k3s1`); also the cheapest proof that the
     /// cluster answers and the credentials are accepted.
     pub fn server_version(&self) -> Result<String, KubeError> {
@@ -202,14 +222,8 @@ impl Cluster {
         name: &str,
         key: &str,
     ) -> Result<Option<String>, KubeError> {
-        self.rt.block_on(async {
-            let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
-            let cm = api
-                .get_opt(name)
-                .await
-                .map_err(|e| api_error("ConfigMap", name, e))?;
-            Ok(cm.and_then(|c| c.data?.get(key).cloned()))
-        })
+        let cm: Option<ConfigMap> = self.rt.block_on(self.named(namespace, name, "ConfigMap"))?;
+        Ok(cm.and_then(|c| c.data?.get(key).cloned()))
     }
 
     /// One key of a Secret, decoded; `None` when it is missing.
@@ -219,18 +233,12 @@ impl Cluster {
         name: &str,
         key: &str,
     ) -> Result<Option<String>, KubeError> {
-        self.rt.block_on(async {
-            let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
-            let s = api
-                .get_opt(name)
-                .await
-                .map_err(|e| api_error("Secret", name, e))?;
-            Ok(s.and_then(|s| {
-                s.data?
-                    .get(key)
-                    .map(|b| String::from_utf8_lossy(&b.0).into_owned())
-            }))
-        })
+        let secret: Option<Secret> = self.rt.block_on(self.named(namespace, name, "Secret"))?;
+        Ok(secret.and_then(|s| {
+            s.data?
+                .get(key)
+                .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+        }))
     }
 
     /// The model volumes uaiso keeps in `namespace` (PersistentVolumeClaims labelled as
