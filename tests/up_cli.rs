@@ -283,7 +283,7 @@ fn up_up_reset_into_a_root() {
 
 #[test]
 fn purge_after_a_partial_up_leaves_the_original_tree() {
-    // The model's server is missing: the host steps finish, the model does not.
+    // The host steps finish, the model does not: its sha256 is wrong.
     let binary = b"#!/bin/sh\n# stands in for k3s\n".to_vec();
     let server = release_server(&binary, &common::sha256_hex(&binary));
     let dir = sandbox("icelake-laptop-8g");

@@ -42,9 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         return Ok(0);
     };
     // An unknown name is refused before any cluster is asked.
-    if let Err(e) = stack::tool(&name) {
-        return Err(e.into());
-    }
+    stack::tool(&name)?;
     let inst = cluster::installed(&args.cluster)?;
     let mut record = inst.record.clone();
     match stack::add(&mut record, &inst.selection, &name)? {

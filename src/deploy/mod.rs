@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::kube::{Applied, Cluster, KubeError, Need, Pruned};
 use crate::render::Document;
 use crate::render::component::{self, Encoding};
-use crate::stack::{RECORD, Record};
+use crate::stack::{RECORD, RECORD_KEY, Record};
 use crate::sys;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +56,7 @@ pub struct Waits {
 }
 
 pub fn read_record(cluster: &Cluster, namespace: &str) -> Result<Option<Record>, DeployError> {
-    let text = match cluster.config_map_value(namespace, RECORD, Record::key()) {
+    let text = match cluster.config_map_value(namespace, RECORD, RECORD_KEY) {
         Ok(t) => t,
         // No rights to read it means no install of ours to find here.
         Err(KubeError::MissingRights { .. }) => None,
@@ -139,24 +139,16 @@ pub fn converge(
         .filter(|c| components.contains(&c.spec.name))
     {
         for s in &c.spec.secret {
-            let mut failure = None;
+            // Drawn whether or not the Secret exists: a few random bytes cost nothing.
+            let token = sys::random::token(s.bytes, s.encoding == Encoding::Base64)?;
             let created = cluster.ensure_secret(
                 namespace,
                 &s.name,
                 &s.key,
                 &secret_labels(&s.name, &c.spec.name),
-                || match sys::random::token(s.bytes, s.encoding == Encoding::Base64) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        failure = Some(e);
-                        String::new()
-                    }
-                },
-            );
-            if let Some(e) = failure {
-                return Err(e.into());
-            }
-            if created? {
+                || token,
+            )?;
+            if created {
                 on(Event::SecretCreated(&s.name));
                 out.secrets_created.push(s.name.clone());
             }

@@ -43,16 +43,30 @@ fn api_error(kind: &str, name: &str, e: kube::Error) -> KubeError {
     super::classify(e, kind, name)
 }
 
+/// A namespaced kind of k8s-openapi's.
+trait Namespaced:
+    kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+{
+}
+
+impl<K> Namespaced for K where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+{
+}
+
 impl Cluster {
     /// Objects of one kind in `namespace` that carry uaiso's label.
-    async fn managed<K>(&self, namespace: &str, kind: &str) -> Result<Vec<K>, KubeError>
-    where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
-        K::DynamicType: Default,
-    {
+    async fn managed<K: Namespaced>(
+        &self,
+        namespace: &str,
+        kind: &str,
+    ) -> Result<Vec<K>, KubeError> {
         let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
         api.list(&ListParams::default().labels(MANAGED))
             .await
@@ -61,19 +75,12 @@ impl Cluster {
     }
 
     /// One object by name in `namespace`; `None` when it does not exist.
-    async fn named<K>(
+    async fn named<K: Namespaced>(
         &self,
         namespace: &str,
         name: &str,
         kind: &str,
-    ) -> Result<Option<K>, KubeError>
-    where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
-        K::DynamicType: Default,
-    {
+    ) -> Result<Option<K>, KubeError> {
         let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
         api.get_opt(name)
             .await

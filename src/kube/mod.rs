@@ -68,24 +68,9 @@ fn classify(e: kube::Error, kind: &str, name: &str) -> KubeError {
             message: s.message,
         },
         other => KubeError::Unreachable {
-            message: error_chain(&other),
+            message: crate::sys::download::error_chain(&other),
         },
     }
-}
-
-/// The error and its causes on one line: "connection refused" is in the innermost.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 /// The admin kubeconfig of the distro uaiso installed on the host at `host`'s root

@@ -117,10 +117,15 @@ fn environment() -> Environment<'static> {
     env
 }
 
-/// The first 16 hex digits of a sha256: enough to re-roll a pod when its config changes.
-fn short_hash(text: &str) -> String {
+/// The first `2 × bytes` hex digits of a sha256: names and annotations that change
+/// when what they stand for does.
+fn short_hash(text: &str, bytes: usize) -> String {
     let digest = Sha256::digest(text.as_bytes());
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    digest
+        .iter()
+        .take(bytes)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn template_error(component: &str, template: &str, src: &str, e: &minijinja::Error) -> RenderError {
@@ -211,7 +216,7 @@ pub fn render(
                 .render_str(src, &ctx)
                 .map_err(|e| template_error(name, file, src, &e))?;
             if file.ends_with("-config.yaml") {
-                hashes.insert(file.to_string(), short_hash(&text));
+                hashes.insert(file.to_string(), short_hash(&text, 8));
             }
             rendered.extend(docs::split(name, file, &text)?);
         }
@@ -292,6 +297,6 @@ mod tests {
             labels("grafana", "monitoring", 2),
             "  app.kubernetes.io/name: grafana\n  app.kubernetes.io/part-of: monitoring\n  app.kubernetes.io/managed-by: uaiso"
         );
-        assert_eq!(short_hash("a").len(), 16);
+        assert_eq!(short_hash("a", 8).len(), 16);
     }
 }

@@ -107,16 +107,6 @@ pub struct Proxy {
     pub cache_limit: String,
 }
 
-/// Eight hex digits of a sha256: names that change when what they hold does.
-fn short_id(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// A Kubernetes memory quantity in MiB, rounded up.
 pub fn mebibytes(bytes: u64) -> String {
     format!("{}Mi", bytes.div_ceil(1 << 20))
@@ -176,8 +166,8 @@ pub fn values(facts: &HostFacts, sel: &Selection, opts: &Options) -> Result<Valu
         // One volume per model file, so that another model never shrinks a claim (which
         // Kubernetes refuses) and the old one stays as a cache; the Job's name changes
         // with its image too, since a Job's pod template cannot be changed.
-        let id = &short_id(&m.sha256);
-        let job_id = &short_id(&format!("{}\n{}\n{}", m.url, m.sha256, server.image));
+        let id = &super::short_hash(&m.sha256, 4);
+        let job_id = &super::short_hash(&format!("{}\n{}\n{}", m.url, m.sha256, server.image), 4);
         ModelVolume {
             claim: format!("model-{id}"),
             // Room for the partial file next to nothing else; the Job checks it first.

@@ -13,7 +13,8 @@ use crate::render::{self, Document};
 
 /// The ConfigMap that holds the record, in the install's namespace.
 pub const RECORD: &str = "uaiso-install";
-const RECORD_KEY: &str = "record.json";
+/// The ConfigMap's key that holds the record, as JSON.
+pub const RECORD_KEY: &str = "record.json";
 
 /// Where the stack runs: on a box uaiso installed (host model cache, NodePorts on
 /// loopback, device plugins), or on a cluster someone else runs.
@@ -93,10 +94,6 @@ impl Record {
             yaml: format!("{}\n", serde_json::to_string_pretty(&value).expect("json")),
         }
     }
-
-    pub fn key() -> &'static str {
-        RECORD_KEY
-    }
 }
 
 /// `id:QUANT` of the selection's model.
@@ -137,10 +134,6 @@ pub fn tools() -> Vec<Component> {
 
 /// The catalogue tool named `name`, or why there is none.
 pub fn tool(name: &str) -> Result<Component, StackError> {
-    find_tool(name)
-}
-
-fn find_tool(name: &str) -> Result<Component, StackError> {
     match component::find(name) {
         Some(c) if c.spec.tool => Ok(c),
         Some(c) => Err(StackError::NotATool {
@@ -206,7 +199,7 @@ pub enum Added {
 }
 
 pub fn add(record: &mut Record, sel: &Selection, name: &str) -> Result<Added, StackError> {
-    let tool = find_tool(name)?;
+    let tool = tool(name)?;
     check_backend(&tool, sel)?;
     if record.components.iter().any(|c| c == name) {
         return Ok(Added::Present);
@@ -236,7 +229,7 @@ pub enum Removed {
 }
 
 pub fn remove(record: &mut Record, sel: &Selection, name: &str) -> Result<Removed, StackError> {
-    find_tool(name)?;
+    tool(name)?;
     if !record.components.iter().any(|c| c == name) {
         return Ok(Removed::Absent);
     }

@@ -731,7 +731,9 @@ fn network(url: &str, e: &reqwest::Error) -> Failure {
 
 /// The causes of an error, innermost last, without repeats; reqwest's own top line
 /// ("error sending request for url (…)") gives way to what went wrong.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// An error and its causes on one line, without the wrappers that say less than what
+/// they wrap; "connection refused" is in the innermost.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = next {
